@@ -1,0 +1,36 @@
+/*
+ * bits.h - the project's bitfield helpers.
+ *
+ * Wide descriptors are arrays of little-endian 64-bit words; a field is named
+ * by a contiguous mask and read or built with FIELD_GET / FIELD_PREP.  The
+ * masks are compile-time constants everywhere in the project, so the checks
+ * below reject an empty or non-contiguous mask at build time.
+ */
+#ifndef IMS_BITS_H
+#define IMS_BITS_H
+
+#include <stdint.h>
+
+#define BIT(n) (UINT64_C(1) << (n))
+/* Bits h..l inclusive, h >= l. */
+#define GENMASK(h, l) ((~UINT64_C(0) >> (63 - (h))) & (~UINT64_C(0) << (l)))
+
+/* Evaluates to 0; fails to compile when cond is false. */
+#define IMS_BUILD_CHECK(cond) (0 * sizeof(struct { int ims_check_ : (cond) ? 1 : -1; }))
+
+#define IMS_MASK_OK(m) ((m) != 0 && (((m) & ((m) + ((m) & -(m)))) == 0))
+
+#define FIELD_SHIFT(m) ((unsigned)__builtin_ctzll(m))
+#define FIELD_GET(m, v) \
+	((((uint64_t)(v) & (m)) >> FIELD_SHIFT(m)) + IMS_BUILD_CHECK(IMS_MASK_OK(m)))
+#define FIELD_PREP(m, v) \
+	((((uint64_t)(v) << FIELD_SHIFT(m)) & (m)) + IMS_BUILD_CHECK(IMS_MASK_OK(m)))
+/* Largest value a field can hold. */
+#define FIELD_MAX(m) ((m) >> FIELD_SHIFT(m))
+
+static inline uint64_t ims_mask_lg2(unsigned lg2)
+{
+	return lg2 >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << lg2) - 1;
+}
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * engine_int.h - declarations shared inside the library (not installed).
+ */
+#ifndef IMS_ENGINE_INT_H
+#define IMS_ENGINE_INT_H
+
+#include <stdarg.h>
+
+#include <jansson.h>
+
+#include <iommusim/iommu.h>
+#include <iommusim/model.h>
+
+
+struct ims_model {
+	char *label;  /* file name or caller's label, for messages */
+	char *name;
+	enum ims_arch arch;
+	unsigned haw;
+	json_t *root;
+};
+
+struct ims_iommu {
+	const struct ims_arch_ops *arch;
+	void *arch_priv;
+	const struct ims_model *model;
+	struct ims_mem *mem;
+	struct ims_stats stats;
+};
+
+/* A hardware A/D update waiting for the translation to succeed. */
+struct ims_ad_update {
+	uint64_t pa, old, val;
+};
+
+#define IMS_MAX_AD (IMS_PT_MAX_LEVELS * (IMS_PT_MAX_LEVELS + 2))
+
+/* State of one translation while it walks. */
+struct ims_walk_ctx {
+	struct ims_iommu *iommu;
+	struct ims_result *res;
+	unsigned nad;
+	struct ims_ad_update ad[IMS_MAX_AD];
+};
+
+struct ims_walk_out {
+	uint64_t out;
+	uint8_t size_lg2;
+	uint8_t perm;
+};
+
+/*
+ * Walk `in` through cfg.  When s2 is given, every table address of cfg is an
+ * intermediate address translated through s2 first (the 2-D walk).  Returns
+ * true on success; on failure res->fault holds the neutral fault.
+ */
+bool ims_walk(struct ims_walk_ctx *w, const struct ims_pt_cfg *cfg, const struct ims_pt_cfg *s2,
+	      uint64_t in, unsigned access, enum ims_read_kind kind, struct ims_walk_out *out);
+
+/* Record a read in the result (silently dropped past IMS_MAX_READS). */
+struct ims_read *ims_result_add_read(struct ims_result *res, enum ims_read_kind kind,
+				     unsigned stage, int level, uint64_t in_addr, uint64_t pa,
+				     uint64_t value);
+
+/* Set a fault in the result (kind, stage, level, address fetched). */
+void ims_result_fault(struct ims_result *res, enum ims_fault_kind kind, unsigned stage, int level,
+		      uint64_t fetch_addr);
+
+/* JSON helpers shared by model and scenario readers. */
+int ims_json_u64(json_t *v, uint64_t *out);
+const char *ims_json_type_name(const json_t *v);
+
+/* snprintf into err (NULL-safe) and return -EINVAL. */
+int ims_errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+json_t *ims_model_json(const struct ims_model *model);
+
+extern const struct ims_arch_ops ims_vtd_arch;
+
+#endif

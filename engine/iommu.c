@@ -1,0 +1,281 @@
+/*
+ * iommu.c - the IOMMU instance and the translation driver.
+ *
+ * ims_translate() is the data flow of DESIGN.md step 4 minus caches: the
+ * architecture fetches the configuration for (source, PASID), the walker
+ * runs the stages it names, and the architecture turns the outcome into its
+ * own terms (fault reason / event record) and records it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/bits.h"
+#include "engine/engine_int.h"
+
+static const struct ims_arch_ops *arch_for(enum ims_arch arch)
+{
+	switch (arch) {
+	case IMS_ARCH_VTD:
+		return &ims_vtd_arch;
+	default:
+		return NULL;
+	}
+}
+
+struct ims_iommu *ims_iommu_new(const struct ims_model *model, char *err, size_t errlen)
+{
+	struct ims_iommu *iommu;
+	const struct ims_arch_ops *ops = arch_for(model->arch);
+
+	if (!ops) {
+		ims_errf(err, errlen, "%s: architecture \"%s\" is not implemented yet", model->label,
+			 ims_arch_name(model->arch));
+		return NULL;
+	}
+	iommu = calloc(1, sizeof(*iommu));
+	if (!iommu) {
+		ims_errf(err, errlen, "out of memory");
+		return NULL;
+	}
+	iommu->arch = ops;
+	iommu->model = model;
+	iommu->mem = ims_mem_new(model->haw);
+	if (!iommu->mem || ops->init(iommu, model, &iommu->arch_priv, err, errlen)) {
+		ims_mem_free(iommu->mem);
+		free(iommu);
+		return NULL;
+	}
+	return iommu;
+}
+
+void ims_iommu_free(struct ims_iommu *iommu)
+{
+	if (!iommu)
+		return;
+	if (iommu->arch->fini)
+		iommu->arch->fini(iommu->arch_priv);
+	ims_mem_free(iommu->mem);
+	free(iommu);
+}
+
+struct ims_mem *ims_iommu_mem(struct ims_iommu *iommu)
+{
+	return iommu->mem;
+}
+
+const struct ims_arch_ops *ims_iommu_arch(const struct ims_iommu *iommu)
+{
+	return iommu->arch;
+}
+
+void *ims_iommu_arch_priv(const struct ims_iommu *iommu)
+{
+	return iommu->arch_priv;
+}
+
+const struct ims_model *ims_iommu_model(const struct ims_iommu *iommu)
+{
+	return iommu->model;
+}
+
+const struct ims_stats *ims_iommu_stats(const struct ims_iommu *iommu)
+{
+	return &iommu->stats;
+}
+
+int ims_iommu_set_reg(struct ims_iommu *iommu, const char *name, uint64_t value)
+{
+	if (!iommu->arch->set_reg)
+		return -ENOENT;
+	return iommu->arch->set_reg(iommu, name, value);
+}
+
+int ims_decode_inv(struct ims_iommu *iommu, const uint64_t *words, unsigned nwords,
+			      struct ims_inv *inv, uint32_t *arch_err)
+{
+	uint32_t dummy;
+
+	if (!iommu->arch->decode_inv)
+		return -EOPNOTSUPP;
+	return iommu->arch->decode_inv(iommu, words, nwords, inv, arch_err ? arch_err : &dummy);
+}
+
+const char *ims_xmode_name(enum ims_xmode mode)
+{
+	static const char *const names[] = {
+		[IMS_XM_ABORT] = "abort", [IMS_XM_BYPASS] = "bypass",
+		[IMS_XM_S1] = "stage 1",  [IMS_XM_S2] = "stage 2",
+		[IMS_XM_NESTED] = "nested",
+	};
+
+	return (unsigned)mode < sizeof(names) / sizeof(names[0]) ? names[mode] : "?";
+}
+
+const char *ims_fault_kind_name(enum ims_fault_kind kind)
+{
+	static const char *const names[IMS_FK__COUNT] = {
+		[IMS_FK_NONE] = "none",
+		[IMS_FK_TRANSLATION] = "translation (not present)",
+		[IMS_FK_PERMISSION] = "permission",
+		[IMS_FK_RESERVED] = "reserved bits / malformed entry",
+		[IMS_FK_ADDR_SIZE] = "address size",
+		[IMS_FK_ACCESS_FLAG] = "access flag",
+		[IMS_FK_EXT_ABORT] = "external abort on table access",
+		[IMS_FK_NON_CANONICAL] = "non-canonical address",
+		[IMS_FK_AD_UPDATE] = "A/D update failed",
+		[IMS_FK_CONFIG] = "configuration",
+		[IMS_FK_ABORT] = "aborted by configuration",
+	};
+
+	return (unsigned)kind < IMS_FK__COUNT ? names[kind] : "?";
+}
+
+/* Write the queued A/D updates; all or nothing. */
+static bool commit_ad(struct ims_walk_ctx *w)
+{
+	struct ims_mem *mem = w->iommu->mem;
+
+	for (unsigned i = 0; i < w->nad; i++)
+		if (ims_mem_write64(mem, w->ad[i].pa, w->ad[i].old) != IMS_MEM_OK) {
+			ims_result_fault(w->res, IMS_FK_AD_UPDATE, 0, -1, w->ad[i].pa);
+			return false;
+		}
+	for (unsigned i = 0; i < w->nad; i++) {
+		ims_mem_write64(mem, w->ad[i].pa, w->ad[i].val);
+		w->iommu->stats.ad_updates++;
+	}
+	return true;
+}
+
+int ims_translate(struct ims_iommu *iommu, const struct ims_txn *txn,
+			     struct ims_result *res)
+{
+	struct ims_walk_ctx w;
+	struct ims_xlate_cfg cfg;
+	struct ims_walk_out o1, o2;
+	bool ok = false;
+	int rc;
+
+	if (!txn->size || !(txn->access & (IMS_ACC_READ | IMS_ACC_WRITE | IMS_ACC_EXEC)) ||
+	    (txn->addr & 0xfff) + (uint64_t)txn->size > 0x1000)
+		return -EINVAL;
+
+	/* Reset the result header; the read array is filled as it is used. */
+	memset(res, 0, offsetof(struct ims_result, nreads));
+	res->nreads = 0;
+	res->ipa = 0;
+	res->s1_page_lg2 = res->s2_page_lg2 = 0;
+	res->s1_fmt = res->s2_fmt = NULL;
+	res->fault.iova = txn->addr;
+	res->fault.level = -1;
+	w.iommu = iommu;
+	w.res = res;
+	w.nad = 0;
+	memset(&cfg, 0, sizeof(cfg));
+
+	iommu->stats.translations++;
+	rc = iommu->arch->fetch_config(iommu, txn, &cfg, res);
+	if (rc < 0)
+		return rc;
+	res->mode = cfg.mode;
+	res->domain = cfg.domain;
+	res->pasid = cfg.pasid;
+	res->has_pasid = cfg.has_pasid;
+	res->s1_fmt = cfg.s1.fmt;
+	res->s2_fmt = cfg.s2.fmt;
+
+	if (res->fault.kind == IMS_FK_NONE) {
+		switch (cfg.mode) {
+		case IMS_XM_ABORT:
+			ims_result_fault(res, IMS_FK_ABORT, 0, -1, 0);
+			break;
+		case IMS_XM_BYPASS:
+			res->out_addr = txn->addr;
+			res->page_lg2 = 12;
+			res->perm = IMS_PERM_ALL;
+			ok = true;
+			break;
+		case IMS_XM_S1:
+		case IMS_XM_S2: {
+			const struct ims_pt_cfg *c = cfg.mode == IMS_XM_S1 ? &cfg.s1 : &cfg.s2;
+
+			ok = ims_walk(&w, c, NULL, txn->addr, txn->access,
+				      cfg.mode == IMS_XM_S1 ? IMS_READ_S1 : IMS_READ_S2, &o1);
+			if (ok) {
+				res->out_addr = o1.out;
+				res->page_lg2 = o1.size_lg2;
+				res->perm = o1.perm;
+				if (cfg.mode == IMS_XM_S1)
+					res->s1_page_lg2 = o1.size_lg2;
+				else
+					res->s2_page_lg2 = o1.size_lg2;
+			}
+			break;
+		}
+		case IMS_XM_NESTED:
+			ok = ims_walk(&w, &cfg.s1, &cfg.s2, txn->addr, txn->access, IMS_READ_S1, &o1);
+			if (!ok)
+				break;
+			res->ipa = o1.out;
+			res->s1_page_lg2 = o1.size_lg2;
+			ok = ims_walk(&w, &cfg.s2, NULL, o1.out, txn->access & ~IMS_ACC_PRIV,
+				      IMS_READ_S2, &o2);
+			if (!ok)
+				break;
+			res->s2_page_lg2 = o2.size_lg2;
+			res->out_addr = o2.out;
+			res->page_lg2 = o1.size_lg2 < o2.size_lg2 ? o1.size_lg2 : o2.size_lg2;
+			res->perm = o1.perm & o2.perm;
+			break;
+		}
+		if (ok)
+			ok = commit_ad(&w);
+	}
+	res->ok = ok;
+	if (!ok && res->fault.kind == IMS_FK_NONE)
+		ims_result_fault(res, IMS_FK_CONFIG, 0, -1, 0);
+	res->fault.iova = txn->addr;
+	iommu->arch->finish(iommu, txn, &cfg, res);
+	if (!res->ok)
+		iommu->stats.faults++;
+	return 0;
+}
+
+const struct ims_struct_desc *ims_struct_find(const struct ims_iommu *iommu, const char *name)
+{
+	for (unsigned i = 0; i < iommu->arch->nstructs; i++)
+		if (!strcmp(iommu->arch->structs[i].name, name))
+			return &iommu->arch->structs[i];
+	return NULL;
+}
+
+int ims_struct_set(const struct ims_struct_desc *sd, uint64_t *words, const char *field,
+		   uint64_t value)
+{
+	for (unsigned i = 0; i < sd->nfields; i++) {
+		const struct ims_field_desc *fd = &sd->fields[i];
+		unsigned shift = (unsigned)__builtin_ctzll(fd->mask);
+
+		if (strcmp(fd->name, field))
+			continue;
+		if (fd->is_addr) {
+			if (value & ~fd->mask)
+				return -ERANGE;
+			words[fd->word] = (words[fd->word] & ~fd->mask) | value;
+		} else {
+			if (value > (fd->mask >> shift))
+				return -ERANGE;
+			words[fd->word] = (words[fd->word] & ~fd->mask) | (value << shift);
+		}
+		return 0;
+	}
+	return -ENOENT;
+}
+
+uint64_t ims_struct_get(const struct ims_field_desc *fd, const uint64_t *words)
+{
+	uint64_t v = words[fd->word] & fd->mask;
+
+	return fd->is_addr ? v : v >> __builtin_ctzll(fd->mask);
+}

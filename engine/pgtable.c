@@ -1,0 +1,110 @@
+/*
+ * pgtable.c - software's side of the page-table formats: lookup and map.
+ *
+ * Builders (scenario steps, tests, later the iommufd host driver) write
+ * tables through the same format descriptions the walker reads them with,
+ * using the format's encoders.  These helpers trust their caller: they
+ * record nothing and never raise architectural faults.
+ */
+#include <errno.h>
+
+#include "engine/bits.h"
+#include "engine/engine_int.h"
+
+/* Translate a table address through `via` (or not). */
+static int table_pa(struct ims_mem *mem, const struct ims_pt_cfg *via, uint64_t addr,
+		    uint64_t *pa)
+{
+	unsigned lg2;
+
+	if (!via) {
+		*pa = addr;
+		return 0;
+	}
+	return ims_pt_lookup(mem, via, NULL, addr, pa, &lg2);
+}
+
+int ims_pt_lookup(struct ims_mem *mem, const struct ims_pt_cfg *cfg, const struct ims_pt_cfg *via,
+		  uint64_t iova, uint64_t *out, unsigned *size_lg2)
+{
+	uint64_t table = cfg->root;
+
+	for (int level = (int)cfg->levels - 1; level >= 0; level--) {
+		unsigned shift = ims_pt_level_shift(cfg, (unsigned)level);
+		unsigned bits = ims_pt_level_bits(cfg, (unsigned)level);
+		uint64_t idx = (iova >> shift) & ims_mask_lg2(bits);
+		uint64_t pa, e;
+		struct ims_pte pte;
+		int rc = table_pa(mem, via, table + (idx << cfg->fmt->entry_lg2), &pa);
+
+		if (rc)
+			return rc;
+		if (ims_mem_read64(mem, pa, &e) != IMS_MEM_OK)
+			return -EFAULT;
+		cfg->fmt->decode(cfg, (unsigned)level, e, &pte);
+		if (pte.kind == IMS_PTE_LEAF) {
+			*out = (pte.addr & ~ims_mask_lg2(pte.size_lg2)) |
+			       (iova & ims_mask_lg2(pte.size_lg2));
+			*size_lg2 = pte.size_lg2;
+			return 0;
+		}
+		if (pte.kind != IMS_PTE_TABLE || level == 0)
+			return -ENOENT;
+		table = pte.addr;
+	}
+	return -ENOENT;
+}
+
+int ims_pt_map(struct ims_mem *mem, const struct ims_pt_cfg *cfg, const struct ims_pt_cfg *via,
+	       uint64_t iova, uint64_t out, unsigned size_lg2, unsigned perm,
+	       ims_pt_alloc_fn alloc, void *opaque)
+{
+	const struct ims_pt_format *fmt = cfg->fmt;
+	uint64_t table = cfg->root;
+	int target = -1;
+
+	/* Which level maps pages of this size, and is a leaf allowed there? */
+	for (unsigned l = 0; l < cfg->levels; l++)
+		if (ims_pt_leaf_lg2(cfg, l) == size_lg2)
+			target = (int)l;
+	if (target < 0 || !(cfg->leaf_levels & (1u << target)) ||
+	    (iova & ims_mask_lg2(size_lg2)) || (out & ims_mask_lg2(size_lg2)) ||
+	    (cfg->ia_bits < 64 && (iova >> cfg->ia_bits) && !fmt->check_input))
+		return -EINVAL;
+	if (!fmt->encode_table || !fmt->encode_leaf)
+		return -EOPNOTSUPP;
+
+	for (int level = (int)cfg->levels - 1; level >= target; level--) {
+		unsigned shift = ims_pt_level_shift(cfg, (unsigned)level);
+		unsigned bits = ims_pt_level_bits(cfg, (unsigned)level);
+		uint64_t idx = (iova >> shift) & ims_mask_lg2(bits);
+		uint64_t pa, e;
+		struct ims_pte pte;
+		int rc = table_pa(mem, via, table + (idx << fmt->entry_lg2), &pa);
+
+		if (rc)
+			return rc;
+		if (level == target) {
+			e = fmt->encode_leaf(cfg, (unsigned)level, out, perm);
+			return ims_mem_write64(mem, pa, e) == IMS_MEM_OK ? 0 : -EFAULT;
+		}
+		if (ims_mem_read64(mem, pa, &e) != IMS_MEM_OK)
+			return -EFAULT;
+		fmt->decode(cfg, (unsigned)level, e, &pte);
+		if (pte.kind == IMS_PTE_LEAF || pte.kind == IMS_PTE_BAD)
+			return -EEXIST;
+		if (pte.kind == IMS_PTE_EMPTY) {
+			uint64_t next;
+
+			rc = alloc(opaque, cfg->granule_lg2, &next);
+			if (rc)
+				return rc;
+			e = fmt->encode_table(cfg, (unsigned)level, next);
+			if (ims_mem_write64(mem, pa, e) != IMS_MEM_OK)
+				return -EFAULT;
+			fmt->decode(cfg, (unsigned)level, e, &pte);
+		}
+		table = pte.addr;
+	}
+	return -EINVAL;
+}

@@ -1,0 +1,188 @@
+/*
+ * root_context.c - VT-d root table and context entries, legacy and scalable.
+ *
+ * Reference: VT-d spec rev 4.x, 3.4 (mapping devices to domains: root and
+ * context tables), 3.4.2-3.4.3 (legacy and scalable mode), 9.1-9.4 (root
+ * entry, scalable-mode root entry, context entry, scalable-mode context
+ * entry), 7.1.3 (fault conditions).
+ *
+ * Requester ID = bus (15:8) | device (7:3) | function (2:0).
+ *   legacy:   root table[bus] (128-bit) -> context table[devfn] (128-bit)
+ *   scalable: root table[bus] has two halves, lower for devfn 0-127 and
+ *             upper for 128-255 -> context table[devfn % 128] (256-bit)
+ *             -> PASID directory/table (pasid.c)
+ * Steps follow the spec's order: root entry, then context entry, each
+ * checked for access error, present, reserved bits, then validity.
+ */
+#include <string.h>
+
+#include "formats/vtd/vtd_int.h"
+
+void vtd_config_fault(struct ims_result *res, unsigned reason, uint64_t fetch_addr)
+{
+	ims_result_fault(res, IMS_FK_CONFIG, 0, -1, fetch_addr);
+	res->fault.arch_code = reason;
+}
+
+struct ims_read *vtd_config_read(struct ims_iommu *iommu, struct ims_result *res,
+				 enum vtd_label label, uint64_t pa, void *buf, size_t len,
+				 bool *aborted)
+{
+	uint64_t *w = buf;
+	struct ims_read *rd;
+
+	*aborted = false;
+	for (size_t i = 0; i < len / 8; i++) {
+		if (ims_mem_read64(iommu->mem, pa + 8 * i, &w[i]) != IMS_MEM_OK) {
+			*aborted = true;
+			break;
+		}
+	}
+	iommu->stats.config_reads++;
+	rd = ims_result_add_read(res, IMS_READ_CONFIG, 0, -1, pa, pa, *aborted ? 0 : w[0]);
+	if (rd) {
+		rd->label = (uint16_t)label;
+		rd->abort = *aborted;
+		rd->decision = *aborted ? VTD_DEC_ABORT : VTD_DEC_OK;
+	}
+	return rd;
+}
+
+/* Mark the last config read's decision and raise the fault. */
+static int cfg_fail(struct ims_read *rd, struct ims_result *res, unsigned dec, unsigned reason,
+		    uint64_t pa)
+{
+	if (rd) {
+		rd->decision = (uint8_t)dec;
+		rd->fault = IMS_FK_CONFIG;
+	}
+	vtd_config_fault(res, reason, pa);
+	return 0;
+}
+
+static uint64_t above_haw(unsigned haw)
+{
+	return haw >= 64 ? 0 : GENMASK(63, haw);
+}
+
+/*
+ * Legacy mode (TTM = 00b): root entry -> context entry -> second stage or
+ * pass-through.  Requests with PASID are not supported in legacy mode.
+ */
+int vtd_fetch_legacy(struct ims_iommu *iommu, const struct ims_txn *txn,
+		     struct ims_xlate_cfg *cfg, struct ims_result *res)
+{
+	struct vtd_state *st = vtd_state(iommu);
+	uint64_t rta = st->rtaddr & VTD_RTADDR_RTA;
+	unsigned bus = (txn->sid >> 8) & 0xff, devfn = txn->sid & 0xff;
+	uint64_t re[2], ce[2], pa, hi_rsvd = above_haw(st->haw);
+	struct ims_read *rd;
+	bool ab;
+	unsigned tt, aw;
+	uint32_t flags = 0;
+
+	cfg->mode = IMS_XM_ABORT;
+	/* Step 1: a request with PASID cannot be served in legacy mode. */
+	if (txn->has_pasid)
+		return cfg_fail(NULL, res, VTD_DEC_INVALID, VTD_FR_SM_TTM0_PASID, 0);
+
+	/* Step 2: the root entry for the bus. */
+	pa = rta + 16 * bus;
+	rd = vtd_config_read(iommu, res, VTD_LBL_ROOT, pa, re, sizeof(re), &ab);
+	if (ab)
+		return cfg_fail(rd, res, VTD_DEC_ABORT, VTD_FR_ROOT_ACCESS, pa);
+	if (!(re[0] & VTD_RE_0_P))
+		return cfg_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_ROOT_NOT_PRESENT, pa);
+	if ((re[0] & (VTD_RE_0_RSVD | hi_rsvd)) || re[1])
+		return cfg_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_ROOT_RSVD, pa);
+	if (rd)
+		rd->next = re[0] & VTD_RE_0_CTP;
+
+	/* Step 3: the context entry for the device and function. */
+	pa = (re[0] & VTD_RE_0_CTP) + 16 * devfn;
+	rd = vtd_config_read(iommu, res, VTD_LBL_CONTEXT, pa, ce, sizeof(ce), &ab);
+	if (ab)
+		return cfg_fail(rd, res, VTD_DEC_ABORT, VTD_FR_CTX_ACCESS, pa);
+	if (!(ce[0] & VTD_CE_0_P))
+		return cfg_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_CTX_NOT_PRESENT, pa);
+	cfg->fault_disable = ce[0] & VTD_CE_0_FPD;
+	if ((ce[0] & (VTD_CE_0_RSVD | hi_rsvd)) || (ce[1] & (VTD_CE_1_RSVD7 | VTD_CE_1_RSVD)))
+		return cfg_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_CTX_RSVD, pa);
+
+	/* Step 4: translation type and address width must be supported. */
+	tt = (unsigned)FIELD_GET(VTD_CE_0_TT, ce[0]);
+	aw = (unsigned)FIELD_GET(VTD_CE_1_AW, ce[1]);
+	cfg->domain = (uint32_t)FIELD_GET(VTD_CE_1_DID, ce[1]);
+	if (tt == VTD_TT_RESERVED || (tt == VTD_TT_DEV_TLB && !(st->ecap & VTD_ECAP_DT)) ||
+	    (tt == VTD_TT_PASS_THROUGH && !(st->ecap & VTD_ECAP_PT)))
+		return cfg_fail(rd, res, VTD_DEC_INVALID, VTD_FR_CTX_INVALID, pa);
+	if (tt == VTD_TT_PASS_THROUGH) {
+		cfg->mode = IMS_XM_BYPASS;
+		return 0;
+	}
+	if (!vtd_agaw_supported(st->cap, aw))
+		return cfg_fail(rd, res, VTD_DEC_INVALID, VTD_FR_CTX_INVALID, pa);
+	if (rd)
+		rd->next = ce[0] & VTD_CE_0_SSPTPTR;
+	if (FIELD_GET(VTD_CAP_SLLPS, st->cap) & 1)
+		flags |= VTD_F_2M;
+	if (FIELD_GET(VTD_CAP_SLLPS, st->cap) & 2)
+		flags |= VTD_F_1G;
+	if (st->ecap & VTD_ECAP_SC)
+		flags |= VTD_F_SC;
+	vtd_ss_cfg_init(&cfg->s2, ce[0] & VTD_CE_0_SSPTPTR, aw,
+			(unsigned)FIELD_GET(VTD_CAP_MGAW, st->cap) + 1, st->haw, flags);
+	cfg->mode = IMS_XM_S2;
+	return 0;
+}
+
+/*
+ * Scalable mode (TTM = 01b): scalable root entry half -> scalable context
+ * entry -> PASID directory and table (pasid.c).
+ */
+int vtd_fetch_scalable(struct ims_iommu *iommu, const struct ims_txn *txn,
+		       struct ims_xlate_cfg *cfg, struct ims_result *res)
+{
+	struct vtd_state *st = vtd_state(iommu);
+	uint64_t rta = st->rtaddr & VTD_RTADDR_RTA;
+	unsigned bus = (txn->sid >> 8) & 0xff, devfn = txn->sid & 0xff;
+	uint64_t re[2], ce[4], pa, half, ctp, hi_rsvd = above_haw(st->haw);
+	struct ims_read *rd;
+	bool ab, upper = devfn >= 128;
+
+	cfg->mode = IMS_XM_ABORT;
+	/* Step 1: the root entry; its lower or upper half by devfn bit 7. */
+	pa = rta + 16 * bus;
+	rd = vtd_config_read(iommu, res, VTD_LBL_SM_ROOT, pa, re, sizeof(re), &ab);
+	if (ab)
+		return cfg_fail(rd, res, VTD_DEC_ABORT, VTD_FR_SM_ROOT_ACCESS, pa);
+	half = upper ? re[1] : re[0];
+	if (rd)
+		rd->value = half;
+	if (!(half & VTD_SRE_0_LP))
+		return cfg_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_SM_ROOT_NOT_PRESENT, pa);
+	if (half & (VTD_SRE_0_RSVD | hi_rsvd))
+		return cfg_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_ROOT_RSVD, pa);
+	ctp = half & VTD_SRE_0_LCTP;
+	if (rd)
+		rd->next = ctp;
+
+	/* Step 2: the scalable-mode context entry (256 bits). */
+	pa = ctp + 32 * (devfn & 0x7f);
+	rd = vtd_config_read(iommu, res, VTD_LBL_SM_CONTEXT, pa, ce, sizeof(ce), &ab);
+	if (ab)
+		return cfg_fail(rd, res, VTD_DEC_ABORT, VTD_FR_SM_CTX_ACCESS, pa);
+	if (!(ce[0] & VTD_SCE_0_P))
+		return cfg_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_SM_CTX_NOT_PRESENT, pa);
+	cfg->fault_disable = ce[0] & VTD_SCE_0_FPD;
+	if ((ce[0] & (VTD_SCE_0_RSVD | hi_rsvd)) || (ce[1] & VTD_SCE_1_RSVD) || ce[2] || ce[3] ||
+	    ((ce[1] & VTD_SCE_1_RID_PRIV) && !(st->ecap & VTD_ECAP_RPRIVS)))
+		return cfg_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_CTX_RSVD, pa);
+	/* Step 3: enables the hardware does not support make the entry invalid. */
+	if (((ce[0] & VTD_SCE_0_DTE) && !(st->ecap & VTD_ECAP_DT)) ||
+	    ((ce[0] & VTD_SCE_0_PRE) && !(st->ecap & VTD_ECAP_PRS)))
+		return cfg_fail(rd, res, VTD_DEC_INVALID, VTD_FR_SM_CTX_INVALID, pa);
+	if (rd)
+		rd->next = ce[0] & VTD_SCE_0_PASIDDIRPTR;
+	return vtd_fetch_pasid(iommu, txn, ce, cfg, res);
+}

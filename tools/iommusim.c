@@ -1,0 +1,257 @@
+/*
+ * iommusim.c - the iommusim command line.
+ *
+ *   iommusim walk SCENARIO.json [options]   explain translations step by step
+ *   iommusim --help | --version
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/tools_int.h"
+
+static const char usage_main[] =
+	"Usage: iommusim COMMAND [ARGS]\n"
+	"\n"
+	"A cycle-approximate software IOMMU (Intel VT-d; Arm SMMUv3 to come).\n"
+	"\n"
+	"Commands:\n"
+	"  walk SCENARIO.json   set up an IOMMU as a scenario file says and explain,\n"
+	"                       read by read, how each of its DMA requests translates\n"
+	"  help [COMMAND]       show this help, or a command's\n"
+	"\n"
+	"Options:\n"
+	"  -h, --help           show this help\n"
+	"  -V, --version        show the version\n"
+	"\n"
+	"Run 'iommusim walk --help' for the scenario format.\n";
+
+static const char usage_walk[] =
+	"Usage: iommusim walk SCENARIO.json [OPTIONS]\n"
+	"\n"
+	"Build the IOMMU a scenario describes (model, memory, registers, table-building\n"
+	"steps) and explain each transaction: every table read with its address (GPA and\n"
+	"host physical address in nested mode), the entry value and what was decided,\n"
+	"then the output address and permissions, or the fault with the architecture's\n"
+	"reason code and name.  Exit status: 0 when the scenario loaded (faults are\n"
+	"results, not errors), 1 on a bad scenario or model, 2 on bad usage.\n"
+	"\n"
+	"Options:\n"
+	"  -m, --model FILE     use this model instead of the scenario's \"model\"\n"
+	"  -r, --rid B:D.F      explain this request instead of the scenario's list\n"
+	"                       (also --pasid, --addr, --access, --priv, --size)\n"
+	"  -p, --pasid N        request with PASID N\n"
+	"  -a, --addr ADDR      input (IO virtual) address\n"
+	"  -A, --access MODE    r, w, x or a combination (default r)\n"
+	"      --priv           a privileged (supervisor) request\n"
+	"  -s, --size N         bytes (default 4; must not cross 4 KiB)\n"
+	"  -q, --quiet          print only the result line of each transaction\n"
+	"  -h, --help           show this help\n"
+	"\n"
+	"Scenario file (JSON; numbers may be strings like \"0x1000\", sizes like \"2M\"):\n"
+	"  \"model\":        the model file, relative to the scenario (models/*.json)\n"
+	"  \"memory\":       [{\"ram\": ADDR, \"size\": SIZE},\n"
+	"                   {\"image\": FILE, \"at\": ADDR, \"writable\": false}]\n"
+	"                   an image (e.g. a guest RAM dump from QEMU's pmemsave) is\n"
+	"                   mapped, not copied, and never written back\n"
+	"  \"registers\":    {\"RTADDR\": VALUE, \"TE\": 1}  (VT-d: RTADDR with TTM in\n"
+	"                   bits 11:10, 00 legacy, 01 scalable; TE enables remapping)\n"
+	"  \"steps\":        [{\"write\": ADDR, \"value\": V} or {\"values\": [...]},\n"
+	"                   {\"write\": ADDR, \"struct\": NAME, \"index\": N,\n"
+	"                    \"fields\": {FIELD: V}}   NAME: vtd.root_entry,\n"
+	"                    vtd.sm_root_entry, vtd.context_entry, vtd.sm_context_entry,\n"
+	"                    vtd.pasid_dir_entry, vtd.pasid_entry; fields by spec name,\n"
+	"                    pointer fields take the address itself\n"
+	"                   {\"map\": {\"stage\": 1|2, \"levels\": N, \"root\": ADDR,\n"
+	"                    \"iova\": ADDR, \"addr\": ADDR, \"size\": SIZE, \"page\": SIZE,\n"
+	"                    \"perm\": \"rw\" (+x, +u for user), \"tables\": ADDR,\n"
+	"                    \"via\": {\"levels\": N, \"root\": ADDR}}}\n"
+	"                    new tables are taken from \"tables\" onwards; \"via\" names\n"
+	"                    the stage-2 tables a guest's stage-1 tables live behind]\n"
+	"  \"transactions\": [{\"rid\": \"00:02.0\", \"pasid\": N, \"addr\": ADDR,\n"
+	"                    \"access\": \"r\", \"priv\": false, \"size\": 4, \"note\": \"...\"}]\n"
+	"\n"
+	"Example: iommusim walk scenarios/vtd-nested.json\n";
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || *end ? -EINVAL : 0;
+}
+
+static int cmd_walk(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "model", required_argument, NULL, 'm' },
+		{ "rid", required_argument, NULL, 'r' },
+		{ "pasid", required_argument, NULL, 'p' },
+		{ "addr", required_argument, NULL, 'a' },
+		{ "access", required_argument, NULL, 'A' },
+		{ "priv", no_argument, NULL, 'P' },
+		{ "size", required_argument, NULL, 's' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *model = NULL;
+	struct scn_txn one = { .txn = { .size = 4, .access = IMS_ACC_READ } };
+	bool have_one = false, have_rid = false, have_addr = false, quiet = false;
+	struct scenario *scn;
+	char err[1024];
+	uint64_t v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "m:r:p:a:A:s:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			model = optarg;
+			break;
+		case 'r':
+			if (parse_rid(optarg, &one.txn.sid)) {
+				fprintf(stderr, "iommusim walk: --rid wants bus:device.function, "
+					"e.g. 00:02.0\n");
+				return 2;
+			}
+			have_one = have_rid = true;
+			break;
+		case 'p':
+			if (parse_u64(optarg, &v) || v > 0xfffff) {
+				fprintf(stderr, "iommusim walk: --pasid wants a 20-bit number\n");
+				return 2;
+			}
+			one.txn.pasid = (uint32_t)v;
+			one.txn.has_pasid = true;
+			have_one = true;
+			break;
+		case 'a':
+			if (parse_u64(optarg, &one.txn.addr)) {
+				fprintf(stderr, "iommusim walk: --addr wants a number\n");
+				return 2;
+			}
+			have_one = have_addr = true;
+			break;
+		case 'A': {
+			bool priv = one.txn.access & IMS_ACC_PRIV;
+
+			if (parse_access(optarg, &one.txn.access)) {
+				fprintf(stderr, "iommusim walk: --access wants r, w, x or a "
+					"combination\n");
+				return 2;
+			}
+			if (priv)
+				one.txn.access |= IMS_ACC_PRIV;
+			have_one = true;
+			break;
+		}
+		case 'P':
+			one.txn.access |= IMS_ACC_PRIV;
+			have_one = true;
+			break;
+		case 's':
+			if (parse_u64(optarg, &v) || !v || v > 4096) {
+				fprintf(stderr, "iommusim walk: --size wants 1 to 4096\n");
+				return 2;
+			}
+			one.txn.size = (uint32_t)v;
+			have_one = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			fputs(usage_walk, stdout);
+			return 0;
+		default:
+			fputs("Try 'iommusim walk --help'.\n", stderr);
+			return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		fputs("iommusim walk: expected exactly one scenario file\n"
+		      "Try 'iommusim walk --help'.\n", stderr);
+		return 2;
+	}
+	if (have_one && (!have_rid || !have_addr)) {
+		fputs("iommusim walk: a request given on the command line needs at least "
+		      "--rid and --addr\n", stderr);
+		return 2;
+	}
+	if (have_one && (one.txn.addr & 0xfff) + one.txn.size > 0x1000) {
+		fputs("iommusim walk: the request crosses a 4 KiB boundary\n", stderr);
+		return 2;
+	}
+	if (scenario_load(argv[optind], model, &scn, err, sizeof(err))) {
+		fprintf(stderr, "iommusim walk: %s\n", err);
+		return 1;
+	}
+	printf("Scenario %s\n", scn->path);
+	if (scn->description)
+		printf("  %s\n", scn->description);
+	printf("Model %s (%s), host address width %u bits\n\n", ims_model_name(scn->model),
+	       ims_iommu_arch(scn->iommu)->name, ims_model_haw(scn->model));
+	for (size_t i = 0; i < (have_one ? 1 : scn->ntxns); i++) {
+		const struct scn_txn *t = have_one ? &one : &scn->txns[i];
+		struct ims_result *res = calloc(1, sizeof(*res));
+		int rc;
+
+		if (!res) {
+			scenario_free(scn);
+			return 1;
+		}
+		rc = ims_translate(scn->iommu, &t->txn, res);
+		if (rc) {
+			fprintf(stderr, "iommusim walk: transaction %zu: %s\n", i + 1, strerror(-rc));
+			free(res);
+			scenario_free(scn);
+			return 1;
+		}
+		if (quiet) {
+			if (res->ok)
+				printf("%zu: 0x%" PRIx64 " -> 0x%" PRIx64 "\n", i + 1, t->txn.addr,
+				       res->out_addr);
+			else
+				printf("%zu: 0x%" PRIx64 " fault 0x%02x %s\n", i + 1, t->txn.addr,
+				       res->fault.arch_code, res->fault.arch_name);
+		} else {
+			explain_txn(stdout, scn->iommu, (unsigned)i + 1, t, res);
+		}
+		free(res);
+	}
+	scenario_free(scn);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("iommusim %s\n", IMS_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "help")) {
+		if (argc > 2 && !strcmp(argv[2], "walk"))
+			fputs(usage_walk, stdout);
+		else
+			fputs(usage_main, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "walk"))
+		return cmd_walk(argc - 1, argv + 1);
+	fprintf(stderr, "iommusim: unknown command '%s'\n%s", argv[1], usage_main);
+	return 2;
+}

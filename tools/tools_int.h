@@ -1,0 +1,57 @@
+/*
+ * tools_int.h - the iommusim command line's own declarations.
+ */
+#ifndef IMS_TOOLS_INT_H
+#define IMS_TOOLS_INT_H
+
+#include <stdio.h>
+
+#include <iommusim/iommusim.h>
+
+struct scn_txn {
+	struct ims_txn txn;
+	char *note;
+};
+
+struct scn_image {
+	void *addr;
+	size_t len;
+};
+
+struct scn_pool {
+	uint64_t start, next;
+};
+
+struct scenario {
+	char *path;
+	char *dir;          /* directory of the scenario file, for relative paths */
+	char *description;
+	struct ims_model *model;
+	struct ims_iommu *iommu;
+	struct scn_txn *txns;
+	size_t ntxns;
+	struct scn_image *images;
+	size_t nimages;
+	struct scn_pool *pools;
+	size_t npools;
+};
+
+/*
+ * Load a scenario: model, memory, registers, steps and transactions.
+ * model_path, when given, replaces the scenario's "model".  On error the
+ * message names the file, the field and what was expected.
+ */
+int scenario_load(const char *path, const char *model_path, struct scenario **out, char *err,
+		  size_t errlen);
+void scenario_free(struct scenario *scn);
+
+/* Parse "00:02.0" (bus:device.function) or a number into a requester ID. */
+int parse_rid(const char *s, uint32_t *rid);
+/* Parse an access string: any of r, w, x (e.g. "rw"). */
+int parse_access(const char *s, uint32_t *access);
+
+/* Print one translation, step by step. */
+void explain_txn(FILE *out, struct ims_iommu *iommu, unsigned n, const struct scn_txn *t,
+		 const struct ims_result *res);
+
+#endif
