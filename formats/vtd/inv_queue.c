@@ -331,15 +331,14 @@ static enum vtd_iqe vtd_decode_iotlb(const struct vtd_state *st, const uint64_t 
 		d->domain = FIELD_GET(VTD_IOTLB_0_DID, w[0]);
 		/*
 		 * Where first-stage or nested entries can exist (scalable mode
-		 * on hardware with FSTS or NEST), the neutral request cannot say
-		 * "range for stage 2, whole domain for stage 1"; widen to the
-		 * domain rather than leave stale stage-1 entries behind.
+		 * on hardware with FSTS or NEST), the range limits second-stage
+		 * entries only: first-stage and nested entries of the DID go
+		 * whatever their address.
 		 */
-		if (vtd_is_scalable(st) && (st->ecap & (VTD_ECAP_FSTS | VTD_ECAP_NEST))) {
-			d->scope = IMS_INV_SCOPE_DOMAIN;
-			break;
-		}
-		d->flags &= ~(uint32_t)IMS_INV_F_STAGE1;
+		if (vtd_is_scalable(st) && (st->ecap & (VTD_ECAP_FSTS | VTD_ECAP_NEST)))
+			d->flags |= IMS_INV_F_STAGE1_ALL_ADDR;
+		else
+			d->flags &= ~(uint32_t)IMS_INV_F_STAGE1;
 		vtd_inv_set_range(d, w[1] & VTD_IOTLB_1_ADDR, VTD_INV_PAGE_LG2 + am);
 		if (w[1] & VTD_IOTLB_1_IH)
 			d->flags |= IMS_INV_F_LEAF;

@@ -47,6 +47,13 @@ enum {
 	IMS_INV_F_INTR = 1u << 6,        /* completion raises an interrupt */
 	IMS_INV_F_STATUS_WRITE = 1u << 7,/* completion writes status data */
 	IMS_INV_F_FENCE = 1u << 8,       /* completion orders later descriptors */
+	/*
+	 * A RANGE scope limits stage-2 entries only: stage-1 and nested
+	 * (combined) entries of the domain go whatever their address, walk
+	 * caches included (VT-d page-selective IOTLB invalidation in scalable
+	 * mode, 6.5.2.3).
+	 */
+	IMS_INV_F_STAGE1_ALL_ADDR = 1u << 9,
 };
 
 struct ims_inv {

@@ -301,15 +301,18 @@ static void test_6_5_2_3_iotlb_page_selective_scalable(void **state)
 	(void)state;
 	/*
 	 * Scalable mode with first-stage support: first-stage and nested
-	 * entries of the DID go whatever their address, so the request is
-	 * widened to the domain and IH cannot keep stage-1 walk caches.
+	 * entries of the DID go whatever their address; the range and IH
+	 * apply to second-stage entries.
 	 */
 	fx_init(&f, CAP_ALL, ECAP_ALL, true);
 	inv = dec_ok(&f, iotlb_w0(3, 9), iotlb_w1(0x200000, 9, 1));
-	assert_int_equal(inv.scope, IMS_INV_SCOPE_DOMAIN);
+	assert_int_equal(inv.scope, IMS_INV_SCOPE_RANGE);
 	assert_true(inv.has_domain);
 	assert_int_equal(inv.domain, 9);
-	assert_int_equal(inv.flags, IMS_INV_F_STAGE1 | IMS_INV_F_STAGE2);
+	assert_int_equal(inv.addr_first, 0x200000);
+	assert_int_equal(inv.addr_last, 0x3fffff);
+	assert_int_equal(inv.flags, IMS_INV_F_STAGE1 | IMS_INV_F_STAGE2 |
+					    IMS_INV_F_STAGE1_ALL_ADDR | IMS_INV_F_LEAF);
 
 	/* Scalable mode without first-stage or nesting: the range stands. */
 	fx_init(&f, CAP_ALL, ECAP_ALL & ~(ECAP_FSTS | ECAP_NEST), true);
