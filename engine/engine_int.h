@@ -57,6 +57,16 @@ struct ims_walk_out {
 bool ims_walk(struct ims_walk_ctx *w, const struct ims_pt_cfg *cfg, const struct ims_pt_cfg *s2,
 	      uint64_t in, unsigned access, enum ims_read_kind kind, struct ims_walk_out *out);
 
+/*
+ * Translate a configuration structure's intermediate address through stage
+ * 2 for an architecture's configuration fetch (e.g. an SMMUv3 CD in nested
+ * mode): the reads are recorded as IMS_READ_S2_FOR_TABLE and a failure sets
+ * res->fault with on_table_fetch.  Hardware A/D updates it needs are made at
+ * once.  Returns true with the physical address on success.
+ */
+bool ims_translate_config_addr(struct ims_iommu *iommu, struct ims_result *res,
+			       const struct ims_pt_cfg *s2, uint64_t ipa, uint64_t *pa);
+
 /* Record a read in the result (silently dropped past IMS_MAX_READS). */
 struct ims_read *ims_result_add_read(struct ims_result *res, enum ims_read_kind kind,
 				     unsigned stage, int level, uint64_t in_addr, uint64_t pa,
@@ -77,5 +87,6 @@ int ims_errf(char *err, size_t errlen, const char *fmt, ...)
 json_t *ims_model_json(const struct ims_model *model);
 
 extern const struct ims_arch_ops ims_vtd_arch;
+extern const struct ims_arch_ops ims_smmu_arch;
 
 #endif

@@ -18,6 +18,10 @@ static const struct ims_arch_ops *arch_for(enum ims_arch arch)
 	switch (arch) {
 	case IMS_ARCH_VTD:
 		return &ims_vtd_arch;
+#ifdef IMS_HAVE_SMMUV3
+	case IMS_ARCH_SMMUV3:
+		return &ims_smmu_arch;
+#endif
 	default:
 		return NULL;
 	}
@@ -145,6 +149,23 @@ static bool commit_ad(struct ims_walk_ctx *w)
 		ims_mem_write64(mem, w->ad[i].pa, w->ad[i].val);
 		w->iommu->stats.ad_updates++;
 	}
+	return true;
+}
+
+bool ims_translate_config_addr(struct ims_iommu *iommu, struct ims_result *res,
+			       const struct ims_pt_cfg *s2, uint64_t ipa, uint64_t *pa)
+{
+	struct ims_walk_ctx w = { .iommu = iommu, .res = res, .nad = 0 };
+	struct ims_walk_out o;
+
+	if (!ims_walk(&w, s2, NULL, ipa, IMS_ACC_READ, IMS_READ_S2_FOR_TABLE, &o)) {
+		res->fault.on_table_fetch = true;
+		res->fault.ipa = ipa;
+		return false;
+	}
+	if (!commit_ad(&w))
+		return false;
+	*pa = o.out;
 	return true;
 }
 
