@@ -33,7 +33,6 @@ enum {
 	IMS_PERM_PW = 1u << 4, /* privileged write */
 	IMS_PERM_PX = 1u << 5, /* privileged execute */
 	IMS_PERM_ALL = 0x3f,
-	IMS_PERM_RWX_BOTH = 0x3f,
 };
 
 /* Request attributes of a transaction (bit set). */
