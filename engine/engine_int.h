@@ -20,12 +20,26 @@ struct ims_model {
 	json_t *root;
 };
 
+/* The cycle model: what each step costs (model "timing" section). */
+struct ims_timing {
+	uint32_t lookup[IMS_ST__COUNT]; /* one probe of each structure */
+	uint32_t mem_read;              /* one table or configuration read */
+	uint32_t inv_command;           /* executing one descriptor / command */
+	uint32_t inv_sync;              /* a completion wait / CMD_SYNC */
+	uint32_t clock_mhz;             /* for converting cycles to time in reports */
+};
+
+struct ims_cache;
+
 struct ims_iommu {
 	const struct ims_arch_ops *arch;
 	void *arch_priv;
 	const struct ims_model *model;
 	struct ims_mem *mem;
 	struct ims_stats stats;
+	struct ims_cache *cache[IMS_ST__COUNT]; /* NULL: not modelled */
+	struct ims_timing timing;
+	uint64_t iotlb_sizes;   /* bit n: the IOTLB holds (or held) 2^n-byte entries */
 };
 
 /* A hardware A/D update waiting for the translation to succeed. */
@@ -39,6 +53,12 @@ struct ims_ad_update {
 struct ims_walk_ctx {
 	struct ims_iommu *iommu;
 	struct ims_result *res;
+	/* Tags for the walk caches: the configuration's domain and PASID. */
+	uint32_t domain, pasid;
+	bool has_pasid;
+	/* The leaves of the last successful walk, for the IOTLB's memo. */
+	int8_t leaf_level;
+	uint64_t leaf_pa, leaf_val;
 	unsigned nad;
 	struct ims_ad_update ad[IMS_MAX_AD];
 };
@@ -47,6 +67,9 @@ struct ims_walk_out {
 	uint64_t out;
 	uint8_t size_lg2;
 	uint8_t perm;
+	uint8_t flags;   /* the leaf's IMS_PTE_F_* */
+	int8_t level;    /* the leaf's level */
+	uint64_t leaf_pa, leaf_val;
 };
 
 /*

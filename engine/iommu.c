@@ -12,6 +12,7 @@
 
 #include "engine/bits.h"
 #include "engine/engine_int.h"
+#include "iotlb/iotlb_int.h"
 
 static const struct ims_arch_ops *arch_for(enum ims_arch arch)
 {
@@ -28,6 +29,12 @@ static const struct ims_arch_ops *arch_for(enum ims_arch arch)
 }
 
 struct ims_iommu *ims_iommu_new(const struct ims_model *model, char *err, size_t errlen)
+{
+	return ims_iommu_new_opts(model, 0, err, errlen);
+}
+
+struct ims_iommu *ims_iommu_new_opts(const struct ims_model *model, unsigned opts, char *err,
+				     size_t errlen)
 {
 	struct ims_iommu *iommu;
 	const struct ims_arch_ops *ops = arch_for(model->arch);
@@ -50,6 +57,11 @@ struct ims_iommu *ims_iommu_new(const struct ims_model *model, char *err, size_t
 		free(iommu);
 		return NULL;
 	}
+	if (ims_caches_init(iommu, model->root, model->label, !(opts & IMS_NEW_NO_CACHES), err,
+			    errlen)) {
+		ims_iommu_free(iommu);
+		return NULL;
+	}
 	return iommu;
 }
 
@@ -59,6 +71,7 @@ void ims_iommu_free(struct ims_iommu *iommu)
 		return;
 	if (iommu->arch->fini)
 		iommu->arch->fini(iommu->arch_priv);
+	ims_caches_fini(iommu);
 	ims_mem_free(iommu->mem);
 	free(iommu);
 }
@@ -169,13 +182,85 @@ bool ims_translate_config_addr(struct ims_iommu *iommu, struct ims_result *res,
 	return true;
 }
 
-int ims_translate(struct ims_iommu *iommu, const struct ims_txn *txn,
-			     struct ims_result *res)
+/* Serve a translation from an IOTLB entry.  False: a miss, walk instead. */
+static bool iotlb_serve(struct ims_iommu *iommu, const struct ims_txn *txn,
+			const struct ims_xlate_cfg *cfg, struct ims_result *res)
+{
+	struct ims_iotlb_entry *e;
+	unsigned probes = (unsigned)__builtin_popcountll(iommu->iotlb_sizes);
+	uint64_t off;
+
+	e = ims_iotlb_lookup(iommu, cfg->domain, cfg->pasid, cfg->has_pasid, txn->addr);
+	/*
+	 * A hit that lacks the permission, or a first write through an entry
+	 * filled by a read (its D bit still has to be set), walks again.
+	 */
+	if (e && ((ims_perm_needed(txn->access) & ~e->perm) ||
+		  ((txn->access & IMS_ACC_WRITE) && !e->wdone))) {
+		ims_cache_stats(iommu->cache[IMS_ST_IOTLB])->hits--;
+		ims_cache_stats(iommu->cache[IMS_ST_IOTLB])->misses++;
+		e = NULL;
+	}
+	ims_note_lookup(iommu, res, IMS_ST_IOTLB, -1, e != NULL, probes ? probes : 1);
+	if (!e)
+		return false;
+	off = txn->addr & ims_mask_lg2(e->page_lg2);
+	res->out_addr = e->out | off;
+	res->page_lg2 = e->page_lg2;
+	res->perm = e->perm;
+	res->s1_page_lg2 = e->s1_lg2;
+	res->s2_page_lg2 = e->s2_lg2;
+	res->ipa = cfg->mode == IMS_XM_NESTED ? e->ipa | off : 0;
+	res->global = e->global;
+	res->iotlb_hit = true;
+	return true;
+}
+
+static void iotlb_fill(struct ims_iommu *iommu, const struct ims_txn *txn,
+		       const struct ims_xlate_cfg *cfg, const struct ims_result *res,
+		       const struct ims_walk_out *o1, const struct ims_walk_out *o2)
+{
+	struct ims_iotlb_entry e;
+	uint64_t mask = ims_mask_lg2(res->page_lg2);
+
+	memset(&e, 0, sizeof(e));
+	e.out = res->out_addr & ~mask;
+	e.ipa = res->ipa & ~mask;
+	e.domain = cfg->domain;
+	e.pasid = cfg->pasid;
+	e.has_pasid = cfg->has_pasid;
+	e.page_lg2 = res->page_lg2;
+	e.perm = res->perm;
+	e.mode = (uint8_t)cfg->mode;
+	e.global = res->global;
+	e.wdone = (txn->access & IMS_ACC_WRITE) != 0;
+	e.s1_lg2 = res->s1_page_lg2;
+	e.s2_lg2 = res->s2_page_lg2;
+	e.s1_level = e.s2_level = -1;
+	if (o1) {
+		const struct ims_pt_cfg *c1 = cfg->mode == IMS_XM_S2 ? &cfg->s2 : &cfg->s1;
+
+		ims_memo_set(&e.leaf[cfg->mode == IMS_XM_S2 ? 1 : 0], c1, o1->level, o1->leaf_pa,
+			     o1->leaf_val);
+		if (cfg->mode == IMS_XM_S2)
+			e.s2_level = o1->level;
+		else
+			e.s1_level = o1->level;
+	}
+	if (o2) {
+		ims_memo_set(&e.leaf[1], &cfg->s2, o2->level, o2->leaf_pa, o2->leaf_val);
+		e.s2_level = o2->level;
+	}
+	ims_iotlb_fill(iommu, &e, txn->addr);
+}
+
+int ims_translate(struct ims_iommu *iommu, const struct ims_txn *txn, struct ims_result *res)
 {
 	struct ims_walk_ctx w;
 	struct ims_xlate_cfg cfg;
 	struct ims_walk_out o1, o2;
-	bool ok = false;
+	uint64_t reads0 = iommu->stats.table_reads + iommu->stats.config_reads;
+	bool ok = false, walked = false;
 	int rc;
 
 	if (!txn->size || !(txn->access & (IMS_ACC_READ | IMS_ACC_WRITE | IMS_ACC_EXEC)) ||
@@ -188,6 +273,8 @@ int ims_translate(struct ims_iommu *iommu, const struct ims_txn *txn,
 	res->ipa = 0;
 	res->s1_page_lg2 = res->s2_page_lg2 = 0;
 	res->s1_fmt = res->s2_fmt = NULL;
+	res->global = res->iotlb_hit = false;
+	res->cycles = 0;
 	res->fault.iova = txn->addr;
 	res->fault.level = -1;
 	w.iommu = iommu;
@@ -205,8 +292,17 @@ int ims_translate(struct ims_iommu *iommu, const struct ims_txn *txn,
 	res->has_pasid = cfg.has_pasid;
 	res->s1_fmt = cfg.s1.fmt;
 	res->s2_fmt = cfg.s2.fmt;
+	w.domain = cfg.domain;
+	w.pasid = cfg.pasid;
+	w.has_pasid = cfg.has_pasid;
 
 	if (res->fault.kind == IMS_FK_NONE) {
+		bool cached = cfg.mode >= IMS_XM_S1 && iommu->cache[IMS_ST_IOTLB];
+
+		if (cached && iotlb_serve(iommu, txn, &cfg, res)) {
+			ok = true;
+			goto done;
+		}
 		switch (cfg.mode) {
 		case IMS_XM_ABORT:
 			ims_result_fault(res, IMS_FK_ABORT, 0, -1, 0);
@@ -227,11 +323,13 @@ int ims_translate(struct ims_iommu *iommu, const struct ims_txn *txn,
 				res->out_addr = o1.out;
 				res->page_lg2 = o1.size_lg2;
 				res->perm = o1.perm;
+				res->global = (o1.flags & IMS_PTE_F_GLOBAL) && cfg.mode == IMS_XM_S1;
 				if (cfg.mode == IMS_XM_S1)
 					res->s1_page_lg2 = o1.size_lg2;
 				else
 					res->s2_page_lg2 = o1.size_lg2;
 			}
+			walked = ok;
 			break;
 		}
 		case IMS_XM_NESTED:
@@ -240,6 +338,7 @@ int ims_translate(struct ims_iommu *iommu, const struct ims_txn *txn,
 				break;
 			res->ipa = o1.out;
 			res->s1_page_lg2 = o1.size_lg2;
+			res->global = (o1.flags & IMS_PTE_F_GLOBAL) != 0;
 			ok = ims_walk(&w, &cfg.s2, NULL, o1.out, txn->access & ~IMS_ACC_PRIV,
 				      IMS_READ_S2, &o2);
 			if (!ok)
@@ -248,11 +347,16 @@ int ims_translate(struct ims_iommu *iommu, const struct ims_txn *txn,
 			res->out_addr = o2.out;
 			res->page_lg2 = o1.size_lg2 < o2.size_lg2 ? o1.size_lg2 : o2.size_lg2;
 			res->perm = o1.perm & o2.perm;
+			walked = true;
 			break;
 		}
 		if (ok)
 			ok = commit_ad(&w);
+		if (ok && walked && cached)
+			iotlb_fill(iommu, txn, &cfg, res, &o1,
+				   cfg.mode == IMS_XM_NESTED ? &o2 : NULL);
 	}
+done:
 	res->ok = ok;
 	if (!ok && res->fault.kind == IMS_FK_NONE)
 		ims_result_fault(res, IMS_FK_CONFIG, 0, -1, 0);
@@ -260,6 +364,14 @@ int ims_translate(struct ims_iommu *iommu, const struct ims_txn *txn,
 	iommu->arch->finish(iommu, txn, &cfg, res);
 	if (!res->ok)
 		iommu->stats.faults++;
+	/* Memory reads cost the model's memory latency each. */
+	res->cycles += (iommu->stats.table_reads + iommu->stats.config_reads - reads0) *
+		       iommu->timing.mem_read;
+	if (iommu->timing.mem_read)
+		for (unsigned i = 0; i < res->nreads; i++)
+			if (res->reads[i].kind != IMS_READ_CACHE)
+				res->reads[i].cycles = iommu->timing.mem_read;
+	iommu->stats.xlate_cycles += res->cycles;
 	return 0;
 }
 

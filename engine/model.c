@@ -101,10 +101,12 @@ static int parse_root(json_t *root, const char *label, struct ims_model **out, c
 	json_object_foreach(root, key, v) {
 		if (strcmp(key, "name") && strcmp(key, "arch") && strcmp(key, "haw") &&
 		    strcmp(key, "vtd") && strcmp(key, "smmuv3") && strcmp(key, "mock") &&
-		    strcmp(key, "description") && strcmp(key, "sources"))
+		    strcmp(key, "description") && strcmp(key, "sources") &&
+		    strcmp(key, "caches") && strcmp(key, "timing"))
 			return ims_errf(err, errlen,
 					"%s: unknown field \"%s\" (expected name, arch, haw, "
-					"description, sources or the architecture's section)",
+					"description, sources, caches, timing or the "
+					"architecture's section)",
 					label, key);
 	}
 	v = json_object_get(root, "arch");

@@ -17,6 +17,7 @@
 
 #include "engine/bits.h"
 #include "engine/engine_int.h"
+#include "iotlb/iotlb_int.h"
 
 struct ims_read *ims_result_add_read(struct ims_result *res, enum ims_read_kind kind,
 				     unsigned stage, int level, uint64_t in_addr, uint64_t pa,
@@ -75,19 +76,63 @@ static enum ims_fault_kind check_input(const struct ims_pt_cfg *cfg, uint64_t in
 	return IMS_FK_NONE;
 }
 
+/* Translate a stage-1 table address through stage 2, via the nested TLB. */
+static bool table_addr(struct ims_walk_ctx *w, const struct ims_pt_cfg *s2, uint64_t gpa,
+		       uint64_t *pa, bool *s2w)
+{
+	struct ims_iommu *iommu = w->iommu;
+	struct ims_ntlb_entry *ne;
+	struct ims_walk_out o2;
+
+	if (iommu->cache[IMS_ST_NESTED_TLB]) {
+		ne = ims_ntlb_lookup(iommu, w->domain, gpa);
+		ims_note_lookup(iommu, w->res, IMS_ST_NESTED_TLB, -1, ne != NULL, 1);
+		if (ne) {
+			*pa = ne->hpa | (gpa & 0xfff);
+			*s2w = (ne->perm & (IMS_PERM_W | IMS_PERM_PW)) != 0;
+			return true;
+		}
+	}
+	if (!ims_walk(w, s2, NULL, gpa, IMS_ACC_READ, IMS_READ_S2_FOR_TABLE, &o2))
+		return false;
+	*pa = o2.out;
+	*s2w = (o2.perm & (IMS_PERM_W | IMS_PERM_PW)) != 0;
+	if (iommu->cache[IMS_ST_NESTED_TLB]) {
+		struct ims_ntlb_entry e = { .hpa = o2.out & ~UINT64_C(0xfff), .perm = o2.perm };
+
+		ims_memo_set(&e.leaf, s2, o2.level, o2.leaf_pa, o2.leaf_val);
+		ims_ntlb_fill(iommu, w->domain, gpa, &e);
+	}
+	return true;
+}
+
 bool ims_walk(struct ims_walk_ctx *w, const struct ims_pt_cfg *cfg, const struct ims_pt_cfg *s2,
 	      uint64_t in, unsigned access, enum ims_read_kind kind, struct ims_walk_out *out)
 {
 	struct ims_result *res = w->res;
-	struct ims_mem *mem = w->iommu->mem;
+	struct ims_iommu *iommu = w->iommu;
+	struct ims_mem *mem = iommu->mem;
 	const struct ims_pt_format *fmt = cfg->fmt;
-	unsigned perm = IMS_PERM_ALL;
-	uint64_t table = cfg->root;
+	unsigned perm = IMS_PERM_ALL, stage = cfg->stage;
+	uint64_t table = cfg->root, table_pa = 0;
+	bool table_pa_known = false, cached_s2w = true;
 	/* Per level: where the entry was, and stage-2 write permission to it. */
 	uint64_t ent_pa[IMS_PT_MAX_LEVELS], ent_gpa[IMS_PT_MAX_LEVELS], ent_val[IMS_PT_MAX_LEVELS];
 	bool ent_s2w[IMS_PT_MAX_LEVELS];
-	int top = (int)cfg->levels - 1;
+	int top = (int)cfg->levels - 1, start;
 	enum ims_fault_kind fk;
+	/* Walk-cache tags: stage 1 is per PASID, stage 2 per domain only. */
+	enum ims_struct_id pwc_id = stage == 1 ? IMS_ST_PWC_S1 : IMS_ST_PWC_S2;
+	bool use_pwc = iommu->cache[pwc_id] != NULL;
+	uint32_t tpasid = stage == 1 ? w->pasid : 0;
+	bool thas = stage == 1 && w->has_pasid;
+	uint64_t in_m;
+	struct {
+		bool on;
+		unsigned level;
+		uint64_t prefix;
+		struct ims_pwc_entry e;
+	} pend = { 0 };
 
 	if (cfg->levels == 0 || cfg->levels > IMS_PT_MAX_LEVELS) {
 		ims_result_fault(res, IMS_FK_CONFIG, cfg->stage, -1, 0);
@@ -100,21 +145,50 @@ bool ims_walk(struct ims_walk_ctx *w, const struct ims_pt_cfg *cfg, const struct
 			res->fault.ipa = in;
 		return false;
 	}
+	/* Walk-cache prefixes keep the bits above ia_bits (canonical upper halves). */
+	in_m = in;
+	start = top;
 
-	for (int level = top; level >= 0; level--) {
+	/* Walk caches: the most specific level first. */
+	if (use_pwc && top >= 1) {
+		struct ims_pwc_entry *pe = NULL;
+		int l;
+
+		for (l = 1; l <= top; l++) {
+			pe = ims_pwc_lookup(iommu, stage, (unsigned)l, w->domain, tpasid, thas,
+					    in_m >> ims_pt_level_shift(cfg, (unsigned)l));
+			if (pe)
+				break;
+		}
+		ims_note_lookup(iommu, res, pwc_id, pe ? l : -1, pe != NULL,
+				(unsigned)(pe ? l : top));
+		if (pe) {
+			start = l - 1;
+			table = pe->next_in;
+			table_pa = pe->next_pa;
+			table_pa_known = true;
+			cached_s2w = pe->s2w;
+			perm = pe->perm;
+		}
+	}
+
+	for (int level = start; level >= 0; level--) {
 		unsigned shift = ims_pt_level_shift(cfg, (unsigned)level);
 		unsigned bits = ims_pt_level_bits(cfg, (unsigned)level);
 		uint64_t idx = shift >= 64 ? 0 : (in >> shift) & ims_mask_lg2(bits);
-		uint64_t gpa = table + (idx << fmt->entry_lg2);
+		uint64_t off = idx << fmt->entry_lg2;
+		uint64_t gpa = table + off;
 		uint64_t pa = gpa, entry;
 		struct ims_pte pte;
 		struct ims_read *rd;
 
 		ent_s2w[level] = true;
-		if (s2) {
-			struct ims_walk_out o2;
-
-			if (!ims_walk(w, s2, NULL, gpa, IMS_ACC_READ, IMS_READ_S2_FOR_TABLE, &o2)) {
+		if (table_pa_known) {
+			pa = table_pa + off;
+			ent_s2w[level] = cached_s2w;
+			table_pa_known = false;
+		} else if (s2) {
+			if (!table_addr(w, s2, gpa, &pa, &ent_s2w[level])) {
 				/* A stage-2 fault while fetching this stage's table. */
 				res->fault.on_table_fetch = true;
 				res->fault.ipa = gpa;
@@ -122,8 +196,14 @@ bool ims_walk(struct ims_walk_ctx *w, const struct ims_pt_cfg *cfg, const struct
 				res->fault.level = (int8_t)level;
 				return false;
 			}
-			pa = o2.out;
-			ent_s2w[level] = (o2.perm & (IMS_PERM_W | IMS_PERM_PW)) != 0;
+		}
+		if (pend.on) {
+			/* The table the pending walk-cache entry points to is at pa - off. */
+			pend.e.next_pa = pa - off;
+			pend.e.s2w = ent_s2w[level];
+			ims_pwc_fill(iommu, stage, pend.level, w->domain, tpasid, thas, pend.prefix,
+				     &pend.e);
+			pend.on = false;
 		}
 
 		if (ims_mem_read64(mem, pa, &entry) != IMS_MEM_OK) {
@@ -132,12 +212,13 @@ bool ims_walk(struct ims_walk_ctx *w, const struct ims_pt_cfg *cfg, const struct
 				rd->abort = 1;
 				rd->fault = IMS_FK_EXT_ABORT;
 			}
+			iommu->stats.table_reads++;
 			ims_result_fault(res, IMS_FK_EXT_ABORT, cfg->stage, level, pa);
 			if (cfg->stage == 2)
 				res->fault.ipa = in;
 			return false;
 		}
-		w->iommu->stats.table_reads++;
+		iommu->stats.table_reads++;
 		rd = ims_result_add_read(res, kind, cfg->stage, level, gpa, pa, entry);
 		fmt->decode(cfg, (unsigned)level, entry, &pte);
 		if (rd) {
@@ -166,6 +247,22 @@ bool ims_walk(struct ims_walk_ctx *w, const struct ims_pt_cfg *cfg, const struct
 			}
 			perm &= pte.perm;
 			table = pte.addr;
+			if (use_pwc) {
+				memset(&pend.e, 0, sizeof(pend.e));
+				pend.level = (unsigned)level;
+				pend.prefix = in_m >> shift;
+				pend.e.next_in = pte.addr;
+				pend.e.next_pa = pte.addr;
+				pend.e.perm = (uint8_t)perm;
+				pend.e.s2w = true;
+				pend.e.shift = (uint8_t)shift;
+				ims_memo_set(&pend.e.ent, cfg, level, pa, entry);
+				/* Without stage 2 the next table's address is final now. */
+				pend.on = s2 != NULL;
+				if (!s2)
+					ims_pwc_fill(iommu, stage, (unsigned)level, w->domain, tpasid,
+						     thas, pend.prefix, &pend.e);
+			}
 			continue;
 		case IMS_PTE_LEAF: {
 			uint64_t off_mask = ims_mask_lg2(pte.size_lg2);
@@ -177,6 +274,10 @@ bool ims_walk(struct ims_walk_ctx *w, const struct ims_pt_cfg *cfg, const struct
 			out->out = (pte.addr & ~off_mask) | (in & off_mask);
 			out->size_lg2 = pte.size_lg2;
 			out->perm = (uint8_t)perm;
+			out->flags = pte.flags;
+			out->level = (int8_t)level;
+			out->leaf_pa = pa;
+			out->leaf_val = entry;
 			if (cfg->oa_bits < 64 && (out->out >> cfg->oa_bits)) {
 				fk = IMS_FK_ADDR_SIZE;
 				break;
@@ -193,7 +294,7 @@ bool ims_walk(struct ims_walk_ctx *w, const struct ims_pt_cfg *cfg, const struct
 			}
 			/* Hardware A/D updates, committed only if everything succeeds. */
 			if (fmt->update_ad) {
-				for (int l = top; l >= level; l--) {
+				for (int l = start; l >= level; l--) {
 					uint64_t nv = fmt->update_ad(cfg, (unsigned)l, ent_val[l],
 								     l == level, access);
 

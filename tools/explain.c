@@ -101,12 +101,22 @@ void explain_txn(FILE *out, struct ims_iommu *iommu, unsigned n, const struct sc
 	fprintf(out, " (%s)\n", x->access & IMS_ACC_PRIV ? "supervisor" : "user");
 	if (t->note)
 		fprintf(out, "  note: %s\n", t->note);
-	fprintf(out, "  %-3s %-34s %-20s %-20s %-18s %s\n", "#", "read", "address", "physical",
-		"value", "decision");
+	fprintf(out, "  %-3s %-34s %-20s %-20s %-18s %5s  %s\n", "#", "step", "address",
+		"physical", "value", "cyc", "decision");
 	for (unsigned i = 0; i < res->nreads; i++) {
 		const struct ims_read *rd = &res->reads[i];
 		char what[64], addr[24], next[48] = "";
 
+		if (rd->kind == IMS_READ_CACHE) {
+			char lvl[16] = "";
+
+			if (rd->level >= 0)
+				snprintf(lvl, sizeof(lvl), " (L%d)", rd->level);
+			snprintf(what, sizeof(what), "%s lookup", ims_struct_long_name(rd->label));
+			fprintf(out, "  %-3u %-34s %-20s %-20s %-18s %5u  %s%s\n", i + 1, what, "", "", "",
+				rd->cycles, rd->decision ? "hit" : "miss", rd->decision ? lvl : "");
+			continue;
+		}
 		switch (rd->kind) {
 		case IMS_READ_CONFIG:
 			snprintf(what, sizeof(what), "%s",
@@ -141,8 +151,8 @@ void explain_txn(FILE *out, struct ims_iommu *iommu, unsigned n, const struct sc
 			snprintf(next, sizeof(next), " -> page 0x%" PRIx64, rd->next);
 		else if (rd->kind == IMS_READ_CONFIG && !rd->fault && rd->next)
 			snprintf(next, sizeof(next), " -> 0x%" PRIx64, rd->next);
-		fprintf(out, "  %-3u %-34s %-20s 0x%-18" PRIx64 " 0x%016" PRIx64 " %s%s\n", i + 1,
-			what, addr, rd->pa, rd->value, decision(rd), next);
+		fprintf(out, "  %-3u %-34s %-20s 0x%-18" PRIx64 " 0x%016" PRIx64 " %5u  %s%s\n", i + 1,
+			what, addr, rd->pa, rd->value, rd->cycles, decision(rd), next);
 		if (rd->kind == IMS_READ_CONFIG)
 			print_fields(out, iommu, rd);
 	}
@@ -190,5 +200,14 @@ void explain_txn(FILE *out, struct ims_iommu *iommu, unsigned n, const struct sc
 		fprintf(out, ", domain %u", res->domain);
 	if (res->has_pasid)
 		fprintf(out, ", PASID %u", res->pasid);
-	fprintf(out, "\n  %u reads: %u configuration, %u page-table\n\n", ncfg + ntab, ncfg, ntab);
+	fprintf(out, "\n  %u reads: %u configuration, %u page-table", ncfg + ntab, ncfg, ntab);
+	if (res->iotlb_hit)
+		fprintf(out, "; IOTLB hit");
+	if (res->cycles) {
+		unsigned mhz = ims_iommu_clock_mhz(iommu);
+
+		fprintf(out, "; %" PRIu64 " cycles (%.1f ns at %u MHz)", res->cycles,
+			(double)res->cycles * 1000.0 / mhz, mhz);
+	}
+	fprintf(out, "\n\n");
 }

@@ -33,10 +33,12 @@ static const char usage_walk[] =
 	"Usage: iommusim walk SCENARIO.json [OPTIONS]\n"
 	"\n"
 	"Build the IOMMU a scenario describes (model, memory, registers, table-building\n"
-	"steps) and explain each transaction: every table read with its address (GPA and\n"
-	"host physical address in nested mode), the entry value and what was decided,\n"
-	"then the output address and permissions, or the fault with the architecture's\n"
-	"reason code and name.  Exit status: 0 when the scenario loaded (faults are\n"
+	"steps) and explain each transaction in order: every lookup in a modelled cache\n"
+	"(IOTLB, context/PASID caches, walk caches) with hit or miss, every table read\n"
+	"with its address (GPA and host physical address in nested mode), the entry value\n"
+	"and what was decided, the cycles each step cost, then the output address and\n"
+	"permissions, or the fault with the architecture's reason code and name.\n"
+	"Transactions run one after another on the same IOMMU, so caches warm up.  Exit status: 0 when the scenario loaded (faults are\n"
 	"results, not errors), 1 on a bad scenario or model, 2 on bad usage.\n"
 	"\n"
 	"Options:\n"
@@ -49,6 +51,7 @@ static const char usage_walk[] =
 	"      --priv           a privileged (supervisor) request\n"
 	"  -s, --size N         bytes (default 4; must not cross 4 KiB)\n"
 	"  -q, --quiet          print only the result line of each transaction\n"
+	"      --no-caches      model no caches: every request walks from the root\n"
 	"  -h, --help           show this help\n"
 	"\n"
 	"Scenario file (JSON; numbers may be strings like \"0x1000\", sizes like \"2M\"):\n"
@@ -98,12 +101,14 @@ static int cmd_walk(int argc, char **argv)
 		{ "priv", no_argument, NULL, 'P' },
 		{ "size", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "no-caches", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *model = NULL;
 	struct scn_txn one = { .txn = { .size = 4, .access = IMS_ACC_READ } };
 	bool have_one = false, have_rid = false, have_addr = false, quiet = false;
+	unsigned new_opts = 0;
 	struct scenario *scn;
 	char err[1024];
 	uint64_t v;
@@ -166,6 +171,9 @@ static int cmd_walk(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case 'C':
+			new_opts |= IMS_NEW_NO_CACHES;
+			break;
 		case 'h':
 			fputs(usage_walk, stdout);
 			return 0;
@@ -188,7 +196,7 @@ static int cmd_walk(int argc, char **argv)
 		fputs("iommusim walk: the request crosses a 4 KiB boundary\n", stderr);
 		return 2;
 	}
-	if (scenario_load(argv[optind], model, &scn, err, sizeof(err))) {
+	if (scenario_load(argv[optind], model, new_opts, &scn, err, sizeof(err))) {
 		fprintf(stderr, "iommusim walk: %s\n", err);
 		return 1;
 	}

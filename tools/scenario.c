@@ -668,8 +668,8 @@ static int load_txns(struct ctx *c, json_t *arr)
 	return 0;
 }
 
-int scenario_load(const char *path, const char *model_path, struct scenario **out, char *err,
-		  size_t errlen)
+int scenario_load(const char *path, const char *model_path, unsigned opts, struct scenario **out,
+		  char *err, size_t errlen)
 {
 	static const char *const keys[] = { "description", "model", "memory", "registers",
 					    "steps", "transactions", NULL };
@@ -712,7 +712,7 @@ int scenario_load(const char *path, const char *model_path, struct scenario **ou
 	}
 	if (!mpath || ims_model_load(mpath, &scn->model, err, errlen))
 		goto out;
-	scn->iommu = ims_iommu_new(scn->model, err, errlen);
+	scn->iommu = ims_iommu_new_opts(scn->model, opts, err, errlen);
 	if (!scn->iommu)
 		goto out;
 	if ((v = json_object_get(root, "memory")) && load_memory(&c, v))

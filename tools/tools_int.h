@@ -38,11 +38,12 @@ struct scenario {
 
 /*
  * Load a scenario: model, memory, registers, steps and transactions.
- * model_path, when given, replaces the scenario's "model".  On error the
+ * model_path, when given, replaces the scenario's "model"; opts go to
+ * ims_iommu_new_opts().  On error the
  * message names the file, the field and what was expected.
  */
-int scenario_load(const char *path, const char *model_path, struct scenario **out, char *err,
-		  size_t errlen);
+int scenario_load(const char *path, const char *model_path, unsigned opts, struct scenario **out,
+		  char *err, size_t errlen);
 void scenario_free(struct scenario *scn);
 
 /* Parse "00:02.0" (bus:device.function) or a number into a requester ID. */

@@ -16,7 +16,10 @@
  * ignored: current revisions made them reserved, and guests written for
  * older ones may still set them.
  */
+#include <string.h>
+
 #include "formats/vtd/vtd_int.h"
+#include "iotlb/iotlb_int.h"
 
 static int pe_fail(struct ims_read *rd, struct ims_result *res, unsigned dec, unsigned reason,
 		   uint64_t pa)
@@ -38,6 +41,7 @@ int vtd_fetch_pasid(struct ims_iommu *iommu, const struct ims_txn *txn, const ui
 	uint32_t pasid, flags = 0;
 	unsigned pgtt, aw, fspm, mgaw = (unsigned)FIELD_GET(VTD_CAP_MGAW, st->cap) + 1;
 	struct ims_read *rd;
+	struct ims_cc_entry *cc;
 	bool ab;
 
 	/* Step 1: which PASID.  Requests without one use RID_PASID (RPS) or 0. */
@@ -63,6 +67,17 @@ int vtd_fetch_pasid(struct ims_iommu *iommu, const struct ims_txn *txn, const ui
 	/* Step 2: the directory must be large enough (PDTS). */
 	if ((pasid >> 6) >= (UINT32_C(1) << (FIELD_GET(VTD_SCE_0_PDTS, sce[0]) + 7)))
 		return pe_fail(NULL, res, VTD_DEC_INVALID, VTD_FR_SM_PASID_TOO_LARGE, 0);
+
+	/* A PASID-cache hit skips the directory and PASID entry reads. */
+	cc = ims_cc_lookup(iommu, res, IMS_ST_PASID, txn->sid, pasid, true);
+	if (cc) {
+		memcpy(pe, cc->words, sizeof(pe));
+		pa = cc->pa;
+		rd = NULL;
+		cfg->fault_disable |= cc->aux || (pe[0] & VTD_PE_0_FPD);
+		pgtt = (unsigned)FIELD_GET(VTD_PE_0_PGTT, pe[0]);
+		goto validate;
+	}
 
 	/* Step 3: the PASID directory entry. */
 	pa = (sce[0] & VTD_SCE_0_PASIDDIRPTR) + 8 * (pasid >> 6);
@@ -94,6 +109,7 @@ int vtd_fetch_pasid(struct ims_iommu *iommu, const struct ims_txn *txn, const ui
 	    (pgtt == VTD_PGTT_FS && (pe[2] & hi_rsvd & VTD_PE_2_FSPTPTR)))
 		return pe_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_PE_RSVD, pa);
 
+validate:
 	/* Step 5: the translation type and its fields must be supported. */
 	aw = (unsigned)FIELD_GET(VTD_PE_0_AW, pe[0]);
 	fspm = (unsigned)FIELD_GET(VTD_PE_2_FSPM, pe[2]);
@@ -137,6 +153,9 @@ int vtd_fetch_pasid(struct ims_iommu *iommu, const struct ims_txn *txn, const ui
 
 	cfg->domain = (uint32_t)FIELD_GET(VTD_PE_1_DID, pe[1]);
 	cfg->arch_flags = pgtt;
+	if (!cc)
+		ims_cc_fill(iommu, IMS_ST_PASID, txn->sid, pasid, true, pe, 8, pa, cfg->domain,
+			    (pde & VTD_PDE_FPD) != 0);
 	if (pgtt == VTD_PGTT_PT) {
 		cfg->mode = IMS_XM_BYPASS;
 		return 0;

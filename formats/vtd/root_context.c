@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "formats/vtd/vtd_int.h"
+#include "iotlb/iotlb_int.h"
 
 void vtd_config_fault(struct ims_result *res, unsigned reason, uint64_t fetch_addr)
 {
@@ -77,6 +78,7 @@ int vtd_fetch_legacy(struct ims_iommu *iommu, const struct ims_txn *txn,
 	unsigned bus = (txn->sid >> 8) & 0xff, devfn = txn->sid & 0xff;
 	uint64_t re[2], ce[2], pa, hi_rsvd = above_haw(st->haw);
 	struct ims_read *rd;
+	struct ims_cc_entry *cc;
 	bool ab;
 	unsigned tt, aw;
 	uint32_t flags = 0;
@@ -85,6 +87,16 @@ int vtd_fetch_legacy(struct ims_iommu *iommu, const struct ims_txn *txn,
 	/* Step 1: a request with PASID cannot be served in legacy mode. */
 	if (txn->has_pasid)
 		return cfg_fail(NULL, res, VTD_DEC_INVALID, VTD_FR_SM_TTM0_PASID, 0);
+
+	/* A context-cache hit skips the root and context entry reads. */
+	cc = ims_cc_lookup(iommu, res, IMS_ST_CONTEXT, txn->sid, 0, false);
+	if (cc) {
+		memcpy(ce, cc->words, sizeof(ce));
+		pa = cc->pa;
+		rd = NULL;
+		cfg->fault_disable = ce[0] & VTD_CE_0_FPD;
+		goto validate;
+	}
 
 	/* Step 2: the root entry for the bus. */
 	pa = rta + 16 * bus;
@@ -109,6 +121,7 @@ int vtd_fetch_legacy(struct ims_iommu *iommu, const struct ims_txn *txn,
 	if ((ce[0] & (VTD_CE_0_RSVD | hi_rsvd)) || (ce[1] & (VTD_CE_1_RSVD7 | VTD_CE_1_RSVD)))
 		return cfg_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_CTX_RSVD, pa);
 
+validate:
 	/* Step 4: translation type and address width must be supported. */
 	tt = (unsigned)FIELD_GET(VTD_CE_0_TT, ce[0]);
 	aw = (unsigned)FIELD_GET(VTD_CE_1_AW, ce[1]);
@@ -116,12 +129,14 @@ int vtd_fetch_legacy(struct ims_iommu *iommu, const struct ims_txn *txn,
 	if (tt == VTD_TT_RESERVED || (tt == VTD_TT_DEV_TLB && !(st->ecap & VTD_ECAP_DT)) ||
 	    (tt == VTD_TT_PASS_THROUGH && !(st->ecap & VTD_ECAP_PT)))
 		return cfg_fail(rd, res, VTD_DEC_INVALID, VTD_FR_CTX_INVALID, pa);
+	if (tt != VTD_TT_PASS_THROUGH && !vtd_agaw_supported(st->cap, aw))
+		return cfg_fail(rd, res, VTD_DEC_INVALID, VTD_FR_CTX_INVALID, pa);
+	if (!cc)
+		ims_cc_fill(iommu, IMS_ST_CONTEXT, txn->sid, 0, false, ce, 2, pa, cfg->domain, 0);
 	if (tt == VTD_TT_PASS_THROUGH) {
 		cfg->mode = IMS_XM_BYPASS;
 		return 0;
 	}
-	if (!vtd_agaw_supported(st->cap, aw))
-		return cfg_fail(rd, res, VTD_DEC_INVALID, VTD_FR_CTX_INVALID, pa);
 	if (rd)
 		rd->next = ce[0] & VTD_CE_0_SSPTPTR;
 	if (FIELD_GET(VTD_CAP_SLLPS, st->cap) & 1)
@@ -148,9 +163,20 @@ int vtd_fetch_scalable(struct ims_iommu *iommu, const struct ims_txn *txn,
 	unsigned bus = (txn->sid >> 8) & 0xff, devfn = txn->sid & 0xff;
 	uint64_t re[2], ce[4], pa, half, ctp, hi_rsvd = above_haw(st->haw);
 	struct ims_read *rd;
+	struct ims_cc_entry *cc;
 	bool ab, upper = devfn >= 128;
 
 	cfg->mode = IMS_XM_ABORT;
+	/* A context-cache hit skips the root and context entry reads. */
+	cc = ims_cc_lookup(iommu, res, IMS_ST_CONTEXT, txn->sid, 0, false);
+	if (cc) {
+		memcpy(ce, cc->words, sizeof(ce));
+		pa = cc->pa;
+		rd = NULL;
+		cfg->fault_disable = ce[0] & VTD_SCE_0_FPD;
+		goto validate;
+	}
+
 	/* Step 1: the root entry; its lower or upper half by devfn bit 7. */
 	pa = rta + 16 * bus;
 	rd = vtd_config_read(iommu, res, VTD_LBL_SM_ROOT, pa, re, sizeof(re), &ab);
@@ -178,11 +204,15 @@ int vtd_fetch_scalable(struct ims_iommu *iommu, const struct ims_txn *txn,
 	if ((ce[0] & (VTD_SCE_0_RSVD | hi_rsvd)) || (ce[1] & VTD_SCE_1_RSVD) || ce[2] || ce[3] ||
 	    ((ce[1] & VTD_SCE_1_RID_PRIV) && !(st->ecap & VTD_ECAP_RPRIVS)))
 		return cfg_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_CTX_RSVD, pa);
+validate:
 	/* Step 3: enables the hardware does not support make the entry invalid. */
 	if (((ce[0] & VTD_SCE_0_DTE) && !(st->ecap & VTD_ECAP_DT)) ||
 	    ((ce[0] & VTD_SCE_0_PRE) && !(st->ecap & VTD_ECAP_PRS)))
 		return cfg_fail(rd, res, VTD_DEC_INVALID, VTD_FR_SM_CTX_INVALID, pa);
 	if (rd)
 		rd->next = ce[0] & VTD_SCE_0_PASIDDIRPTR;
+	if (!cc)
+		ims_cc_fill(iommu, IMS_ST_CONTEXT, txn->sid, 0, false, ce, 4, pa, IMS_CC_NO_DOMAIN,
+			    0);
 	return vtd_fetch_pasid(iommu, txn, ce, cfg, res);
 }

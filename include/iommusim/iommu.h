@@ -41,7 +41,23 @@ enum ims_read_kind {
 	IMS_READ_S1,           /* stage-1 table entry */
 	IMS_READ_S2_FOR_TABLE, /* stage-2 entry translating a stage-1 table or config address */
 	IMS_READ_S2,           /* stage-2 entry translating the final (or only) address */
+	IMS_READ_CACHE,        /* not a read: a lookup in a modelled cache (label = structure) */
 };
+
+/* The modelled cache structures. */
+enum ims_struct_id {
+	IMS_ST_IOTLB = 0,   /* translations (combined in nested mode) */
+	IMS_ST_CONTEXT,     /* VT-d context cache / SMMUv3 STE cache */
+	IMS_ST_PASID,       /* VT-d PASID cache / SMMUv3 CD cache */
+	IMS_ST_PWC_S1,      /* stage-1 paging-structure (walk) cache */
+	IMS_ST_PWC_S2,      /* stage-2 paging-structure (walk) cache */
+	IMS_ST_NESTED_TLB,  /* stage-2 translations of stage-1 table addresses */
+	IMS_ST__COUNT
+};
+
+/* Short name ("iotlb", "context", ...) and a longer description. */
+const char *ims_struct_name(enum ims_struct_id id);
+const char *ims_struct_long_name(enum ims_struct_id id);
 
 /* One table read, for explanation and timing. */
 struct ims_read {
@@ -52,6 +68,7 @@ struct ims_read {
 	uint16_t label;    /* config: arch label (what structure) */
 	uint8_t fault;     /* enum ims_fault_kind raised at this read, or 0 */
 	uint8_t abort;     /* the read aborted */
+	uint32_t cycles;   /* what this step cost */
 	uint64_t in_addr;  /* the entry's address before stage 2 (GPA/IPA when nested) */
 	uint64_t pa;       /* physical address read */
 	uint64_t value;    /* entry value (first word of a config structure) */
@@ -113,6 +130,9 @@ struct ims_result {
 	struct ims_read reads[IMS_MAX_READS];
 	uint64_t ipa;            /* nested: stage-1 output (GPA/IPA) */
 	const struct ims_pt_format *s1_fmt, *s2_fmt; /* formats walked, for names */
+	bool global;             /* the stage-1 leaf was global */
+	bool iotlb_hit;
+	uint64_t cycles;         /* the translation's modelled cost */
 	uint8_t s1_page_lg2, s2_page_lg2;
 };
 
@@ -193,6 +213,13 @@ uint64_t ims_struct_get(const struct ims_field_desc *fd, const uint64_t *words);
  * returns NULL and writes a message into err.
  */
 struct ims_iommu *ims_iommu_new(const struct ims_model *model, char *err, size_t errlen);
+
+/* Options for ims_iommu_new_opts(). */
+enum {
+	IMS_NEW_NO_CACHES = 1u << 0, /* ignore the model's "caches": every lookup walks */
+};
+struct ims_iommu *ims_iommu_new_opts(const struct ims_model *model, unsigned opts, char *err,
+				     size_t errlen);
 void ims_iommu_free(struct ims_iommu *iommu);
 
 struct ims_mem *ims_iommu_mem(struct ims_iommu *iommu);
@@ -217,8 +244,36 @@ int ims_decode_inv(struct ims_iommu *iommu, const uint64_t *words, unsigned nwor
 /* Counters kept by every instance. */
 struct ims_stats {
 	uint64_t translations, faults, table_reads, config_reads, ad_updates;
+	uint64_t xlate_cycles;    /* sum of ims_result.cycles */
+	uint64_t invalidations;   /* neutral requests applied */
+	uint64_t syncs;           /* completion waits (wait descriptor / CMD_SYNC) */
+	uint64_t inv_cycles;      /* sum of their modelled cost */
 };
 const struct ims_stats *ims_iommu_stats(const struct ims_iommu *iommu);
+
+/* What one invalidation did. */
+struct ims_inv_result {
+	uint64_t cycles;
+	unsigned dropped[IMS_ST__COUNT];   /* entries invalidated per structure */
+	unsigned needless[IMS_ST__COUNT];  /* of those, entries still matching memory */
+};
+
+/*
+ * Apply a neutral invalidation request to every modelled structure, as the
+ * hardware does when it executes the descriptor or command, and charge its
+ * cost.  res may be NULL.  Returns 0.
+ */
+int ims_invalidate(struct ims_iommu *iommu, const struct ims_inv *inv, struct ims_inv_result *res);
+
+/* Per-structure statistics; NULL when the structure is not modelled. */
+struct ims_cache_stats;
+const struct ims_cache_stats *ims_iommu_cache_stats(const struct ims_iommu *iommu,
+						     enum ims_struct_id id);
+/* The clock the cycle model counts in (model "timing.clock_mhz"). */
+unsigned ims_iommu_clock_mhz(const struct ims_iommu *iommu);
+
+/* Drop every cached entry and zero the cache statistics (not the others). */
+void ims_iommu_reset_caches(struct ims_iommu *iommu);
 
 #ifdef __cplusplus
 }

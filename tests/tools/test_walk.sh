@@ -18,11 +18,19 @@ check() { # description, then a command whose status decides
 	if "$@"; then ok "$desc"; else notok "$desc"; fi
 }
 
+"$exe" walk --no-caches "$src/scenarios/vtd-nested.json" >"$out" 2>&1
+check "bundled nested scenario runs without caches" test $? -eq 0
+# Transaction 1: 4 config reads + 24 page-table reads (4x4 nested walk).
+check "uncached nested walk makes 24 page-table reads" \
+	grep -q "28 reads: 4 configuration, 24 page-table" "$out"
+
 "$exe" walk "$src/scenarios/vtd-nested.json" >"$out" 2>&1
 check "bundled nested scenario runs" test $? -eq 0
-# Transaction 1: 4 config reads + 24 page-table reads (4x4 nested walk).
-check "nested walk makes 24 page-table reads" \
-	grep -q "28 reads: 4 configuration, 24 page-table" "$out"
+# Transaction 2 repeats transaction 1's page: context, PASID and IOTLB hits,
+# each costing the model's 2-cycle lookup, and no memory read.
+check "second access to the page is an IOTLB hit with no read" \
+	grep -q "0 reads: 0 configuration, 0 page-table; IOTLB hit; 6 cycles" "$out"
+check "cache lookups are listed with hit or miss" grep -q "IOTLB lookup .* miss" "$out"
 check "nested walk lands on HPA 0x40100123" \
 	grep -q "result: physical 0x0000000040100123, 4 KiB page (GPA 0x100123" "$out"
 check "write to read-only page: SM reason 0x85" grep -q "fault: reason 0x85" "$out"
