@@ -108,6 +108,13 @@ int ims_iommu_set_reg(struct ims_iommu *iommu, const char *name, uint64_t value)
 	return iommu->arch->set_reg(iommu, name, value);
 }
 
+int ims_iommu_get_reg(struct ims_iommu *iommu, const char *name, uint64_t *value)
+{
+	if (!iommu->arch->get_reg)
+		return -ENOENT;
+	return iommu->arch->get_reg(iommu, name, value);
+}
+
 int ims_decode_inv(struct ims_iommu *iommu, const uint64_t *words, unsigned nwords,
 			      struct ims_inv *inv, uint32_t *arch_err)
 {

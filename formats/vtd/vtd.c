@@ -5,9 +5,9 @@
  * TTM), 10.4.4/11.4.4 (GCMD_REG.TE), 3.15 (interrupt address range), 7
  * (faults).
  *
- * Software programs two registers here: RTADDR (root table address with the
- * TTM field) and TE (GCMD_REG.TE as 0/1).  With TE clear, requests are not
- * remapped.  The translation itself is driven by engine/iommu.c; this file
+ * Software programs RTADDR (root table address with the TTM field) and TE
+ * (GCMD_REG.TE as 0/1) here, and the invalidation queue (IQA, IQT, QIE,
+ * FSTS, ICS) in qi.c.  With TE clear, requests are not remapped.  The translation itself is driven by engine/iommu.c; this file
  * fetches the configuration (root_context.c, pasid.c) and finishes faults
  * (fault.c).
  */
@@ -73,7 +73,24 @@ static int vtd_set_reg(struct ims_iommu *iommu, const char *name, uint64_t value
 		st->te = value;
 		return 0;
 	}
-	return -ENOENT;
+	return vtd_qi_set_reg(iommu, name, value);
+}
+
+static int vtd_get_reg(struct ims_iommu *iommu, const char *name, uint64_t *value)
+{
+	struct vtd_state *st = vtd_state(iommu);
+
+	if (!strcasecmp(name, "RTADDR") || !strcasecmp(name, "RTADDR_REG"))
+		*value = st->rtaddr;
+	else if (!strcasecmp(name, "TE") || !strcasecmp(name, "GCMD.TE"))
+		*value = st->te;
+	else if (!strcasecmp(name, "CAP") || !strcasecmp(name, "CAP_REG"))
+		*value = st->cap;
+	else if (!strcasecmp(name, "ECAP") || !strcasecmp(name, "ECAP_REG"))
+		*value = st->ecap;
+	else
+		return vtd_qi_get_reg(iommu, name, value);
+	return 0;
 }
 
 static int vtd_fetch_config(struct ims_iommu *iommu, const struct ims_txn *txn,
@@ -138,8 +155,7 @@ static void vtd_finish(struct ims_iommu *iommu, const struct ims_txn *txn,
 		f->suppressed = true;
 		return;
 	}
-	vtd_fault_record(st->log, txn, f);
-	f->recorded = true;
+	f->recorded = vtd_fault_record(st->log, txn, f);
 }
 
 static const char *vtd_label_name(unsigned label)
@@ -197,6 +213,7 @@ const struct ims_arch_ops ims_vtd_arch = {
 	.init = vtd_init,
 	.fini = vtd_fini,
 	.set_reg = vtd_set_reg,
+	.get_reg = vtd_get_reg,
 	.fetch_config = vtd_fetch_config,
 	.finish = vtd_finish,
 	.decode_inv = vtd_decode_inv,

@@ -210,6 +210,10 @@ struct vtd_state {
 	uint64_t rtaddr;       /* as software wrote it */
 	bool te;               /* GCMD.TE: translation enabled */
 	unsigned haw;
+	/* Queued invalidation (qi.c). */
+	uint64_t iqa, iqh, iqt, iqercd;
+	bool qie, iqe, ics_iwc;
+	uint64_t qi_done;      /* descriptors carried out */
 	struct vtd_fault_log *log;
 };
 
@@ -243,13 +247,18 @@ struct vtd_fault_log *vtd_fault_log_new(unsigned records);
 void vtd_fault_log_free(struct vtd_fault_log *log);
 unsigned vtd_fault_reason(const struct ims_xlate_cfg *cfg, const struct ims_fault *f,
 			  bool scalable, unsigned access);
-void vtd_fault_record(struct vtd_fault_log *log, const struct ims_txn *txn,
+/* Log a fault (7.2.1); false when it was dropped (PFO set or log full). */
+bool vtd_fault_record(struct vtd_fault_log *log, const struct ims_txn *txn,
 		      const struct ims_fault *f);
 
 /* structs.c */
 extern const struct ims_struct_desc vtd_structs[];
 #define VTD_NSTRUCTS 6
 const struct ims_struct_desc *vtd_label_struct(unsigned label);
+
+/* qi.c: the invalidation queue registers (-ENOENT: not one of them). */
+int vtd_qi_set_reg(struct ims_iommu *iommu, const char *name, uint64_t value);
+int vtd_qi_get_reg(struct ims_iommu *iommu, const char *name, uint64_t *value);
 
 /* inv_queue.c */
 int vtd_decode_inv(struct ims_iommu *iommu, const uint64_t *words, unsigned nwords,

@@ -157,6 +157,21 @@ struct ims_struct_desc {
 	const struct ims_field_desc *fields;
 };
 
+/*
+ * The words an architecture uses, for explanations (tools/explain.c).  An
+ * architecture without terms reads as VT-d.
+ */
+struct ims_arch_terms {
+	const char *source;      /* "StreamID"; NULL: a PCI requester ID printed as B:D.F */
+	const char *pasid;       /* the request's substream tag: "PASID", "SSID" */
+	const char *domain;      /* the domain tag: "domain", "VMID" */
+	const char *tag_pasid;   /* the stage-1 address space tag: "PASID", "ASID" */
+	const char *ipa;         /* stage-2 input addresses: "GPA", "IPA" */
+	const char *code;        /* the fault code: "reason", "event" */
+	const char *recorded;    /* "recorded in the fault log" */
+	const char *suppressed;  /* why a fault was not recorded by configuration */
+};
+
 /* Architecture plug-in: VT-d, SMMUv3 and the selftest mock are instances. */
 struct ims_arch_ops {
 	const char *name;
@@ -166,6 +181,8 @@ struct ims_arch_ops {
 	void (*fini)(void *priv);
 	/* Program a named register (software's view). -ENOENT: unknown name. */
 	int (*set_reg)(struct ims_iommu *iommu, const char *name, uint64_t value);
+	/* Read a named register. -ENOENT: unknown name. */
+	int (*get_reg)(struct ims_iommu *iommu, const char *name, uint64_t *value);
 	/*
 	 * Fetch the configuration for the request.  On a configuration fault,
 	 * fill res->fault (neutral kind IMS_FK_CONFIG plus arch code) and return
@@ -198,6 +215,14 @@ struct ims_arch_ops {
 	 */
 	int (*stage_cfg)(struct ims_iommu *iommu, unsigned stage, unsigned levels, uint64_t root,
 			 struct ims_pt_cfg *cfg);
+	/* Optional, for explanations: the architecture's words (NULL: VT-d's). */
+	const struct ims_arch_terms *terms;
+	/*
+	 * Optional: one line describing the record the last finish() made for
+	 * res (e.g. an event record's fields).  Returns 0, or -ENOENT.
+	 */
+	int (*describe_fault)(struct ims_iommu *iommu, const struct ims_result *res, char *buf,
+			      size_t len);
 };
 
 /* Find a structure description by name (NULL if none). */
@@ -227,7 +252,14 @@ const struct ims_arch_ops *ims_iommu_arch(const struct ims_iommu *iommu);
 void *ims_iommu_arch_priv(const struct ims_iommu *iommu);
 const struct ims_model *ims_iommu_model(const struct ims_iommu *iommu);
 
+/*
+ * Write or read a register by its spec name (VT-d: RTADDR, TE, IQA, IQT,
+ * QIE, FSTS, ICS, ...; SMMUv3: CR0, STRTAB_BASE, CMDQ_PROD, ...).  Writes
+ * have the hardware's effect (a tail write runs the queue).  -ENOENT for an
+ * unknown name, -EINVAL for a value the register refuses.
+ */
 int ims_iommu_set_reg(struct ims_iommu *iommu, const char *name, uint64_t value);
+int ims_iommu_get_reg(struct ims_iommu *iommu, const char *name, uint64_t *value);
 
 /*
  * Translate one transaction.  Returns 0 when the translation ran (res->ok
