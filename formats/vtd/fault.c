@@ -13,8 +13,10 @@
  *  4. Otherwise the record is written with F=1 and the index moves on,
  *     wrapping after the last record (NFR+1 records).
  * FSTS.PPF is set while any record has F set; FSTS.FRI is the index of the
- * oldest such record.  Fault collapsing (7.2.1, optional) is not modelled:
- * every fault is recorded.
+ * record written when PPF last went from clear to set (11.4.10: "the fault
+ * recording register to which the first pending fault was recorded when the
+ * PPF field was Set by hardware").  Fault collapsing (7.2.1, optional) is
+ * not modelled: every fault is recorded.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,6 +26,7 @@
 
 struct vtd_fault_log {
 	unsigned n, next;
+	unsigned fri;          /* FSTS.FRI, latched when PPF is set */
 	bool pfo;
 	struct vtd_fault_rec rec[];
 };
@@ -230,20 +233,31 @@ void vtd_fault_log_free(struct vtd_fault_log *log)
 	free(log);
 }
 
-void vtd_fault_record(struct vtd_fault_log *log, const struct ims_txn *txn,
+/* FSTS.PPF: the OR of the F fields of all records. */
+static bool log_pending(const struct vtd_fault_log *log)
+{
+	for (unsigned i = 0; i < log->n; i++)
+		if (log->rec[i].hi & VTD_FRCD_1_F)
+			return true;
+	return false;
+}
+
+bool vtd_fault_record(struct vtd_fault_log *log, const struct ims_txn *txn,
 		      const struct ims_fault *f)
 {
 	struct vtd_fault_rec *r;
 
 	/* Steps 2 and 3 of the header comment. */
 	if (log->pfo)
-		return;
+		return false;
 	r = &log->rec[log->next];
 	if (r->hi & VTD_FRCD_1_F) {
 		log->pfo = true;
-		return;
+		return false;
 	}
-	/* Step 4. */
+	/* Step 4; PPF goes from clear to set: FRI names this record. */
+	if (!log_pending(log))
+		log->fri = log->next;
 	r->lo = txn->addr & VTD_FRCD_0_FI;
 	r->hi = FIELD_PREP(VTD_FRCD_1_SID, txn->sid & 0xffff) |
 		FIELD_PREP(VTD_FRCD_1_FR, f->arch_code) | VTD_FRCD_1_F;
@@ -256,6 +270,7 @@ void vtd_fault_record(struct vtd_fault_log *log, const struct ims_txn *txn,
 	if (txn->has_pasid)
 		r->hi |= VTD_FRCD_1_PP | FIELD_PREP(VTD_FRCD_1_PV, txn->pasid);
 	log->next = (log->next + 1) % log->n;
+	return true;
 }
 
 unsigned vtd_fault_log_size(struct ims_iommu *iommu)
@@ -294,14 +309,7 @@ void vtd_fault_status(struct ims_iommu *iommu, struct vtd_fault_status *st)
 
 	memset(st, 0, sizeof(*st));
 	st->pfo = log->pfo;
-	/* The oldest pending record: search backwards from the write index. */
-	for (unsigned i = 0; i < log->n; i++) {
-		unsigned idx = (log->next + i) % log->n;
-
-		if (log->rec[idx].hi & VTD_FRCD_1_F) {
-			st->ppf = true;
-			st->fri = idx;
-			break;
-		}
-	}
+	st->ppf = log_pending(log);
+	if (st->ppf)
+		st->fri = log->fri;
 }
