@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(meson ninja-build pkg-config gcc g++ libjansson-dev uthash-dev
-	  libcmocka-dev libbenchmark-dev gcovr python3)
+	  libcmocka-dev libbenchmark-dev libglib2.0-dev gcovr python3)
 
 install_packages() {
 	local missing=()
