@@ -74,10 +74,11 @@ test)
 	status=0
 	setup build -Dwerror=true
 	meson test -C build --print-errorlogs --no-rebuild >/dev/null || status=1
-	setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=disabled
+	setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Db_lto=false \
+		-Dbenchmarks=disabled
 	meson test -C build-asan --setup sanitize --print-errorlogs --no-rebuild >/dev/null ||
 		status=1
-	setup build-cov -Db_coverage=true -Dbenchmarks=disabled
+	setup build-cov -Db_coverage=true -Db_lto=false -Dbenchmarks=disabled
 	meson test -C build-cov --no-rebuild >/dev/null || status=1
 	echo "Line coverage (engine/ and formats/):"
 	gcovr -r . --object-directory build-cov --filter 'engine/' --filter 'formats/' \

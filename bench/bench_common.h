@@ -117,6 +117,7 @@ struct Vtd {
 		t.addr = addr;
 		t.size = 64;
 		t.access = IMS_ACC_READ;
+		t.flags = IMS_TXN_NO_TRACE;
 		return t;
 	}
 };

@@ -31,6 +31,41 @@ struct ims_timing {
 
 struct ims_cache;
 
+/*
+ * A memo of a translation that hit in every cache it looked in: replaying
+ * it (the same hits, in the same order, on the same slots) gives the same
+ * result, statistics and replacement state as the lookups would, as long
+ * as none of those caches changed and no register was written since
+ * (checked by the epoch).  Only untraced translations use it.
+ *
+ * A replay only counts itself (pending) and notes when it ran (last_seq);
+ * the hits are booked into the caches by ims_fast_flush() before anything
+ * else looks at or changes them.  Booking the memos in the order of their
+ * last replays leaves every replacement policy in the state the individual
+ * lookups would have: hits do not move FIFO, round-robin or random state,
+ * and LRU and tree-PLRU state depend only on the order of each way's last
+ * touch.
+ */
+#define IMS_FAST_ENTRIES 64
+#define IMS_FAST_HITS 4
+struct ims_fast {
+	bool valid, has_pasid, rhas_pasid, global;
+	uint8_t n, page_lg2, perm, mode, s1_lg2, s2_lg2;
+	uint32_t sid, pasid, access, domain, rpasid;
+	uint64_t vpn, epoch, out_page, ipa_page, cycles;
+	uint64_t pending, last_seq;
+	uint8_t id[IMS_FAST_HITS];
+	uint32_t slot[IMS_FAST_HITS];
+};
+
+/* The cache hits of the translation in progress (for the memo). */
+struct ims_hit_trace {
+	unsigned n;
+	bool clean; /* no miss, no other lookup */
+	uint8_t id[IMS_FAST_HITS];
+	uint32_t slot[IMS_FAST_HITS];
+};
+
 struct ims_iommu {
 	const struct ims_arch_ops *arch;
 	void *arch_priv;
@@ -40,7 +75,15 @@ struct ims_iommu {
 	struct ims_cache *cache[IMS_ST__COUNT]; /* NULL: not modelled */
 	struct ims_timing timing;
 	uint64_t iotlb_sizes;   /* bit n: the IOTLB holds (or held) 2^n-byte entries */
+	uint64_t reg_writes;    /* register writes, for the memo's epoch */
+	struct ims_hit_trace ht;
+	struct ims_fast fast[IMS_FAST_ENTRIES];
+	uint64_t fast_seq;      /* replays so far */
+	unsigned fast_pending;  /* memos with unbooked replays */
 };
+
+/* Book the memos' pending hits into the caches (see struct ims_fast). */
+void ims_fast_flush(struct ims_iommu *iommu);
 
 /* A hardware A/D update waiting for the translation to succeed. */
 struct ims_ad_update {

@@ -103,6 +103,8 @@ const struct ims_stats *ims_iommu_stats(const struct ims_iommu *iommu)
 
 int ims_iommu_set_reg(struct ims_iommu *iommu, const char *name, uint64_t value)
 {
+	ims_fast_flush(iommu);
+	iommu->reg_writes++;
 	if (!iommu->arch->set_reg)
 		return -ENOENT;
 	return iommu->arch->set_reg(iommu, name, value);
@@ -193,19 +195,21 @@ bool ims_translate_config_addr(struct ims_iommu *iommu, struct ims_result *res,
 static bool iotlb_serve(struct ims_iommu *iommu, const struct ims_txn *txn,
 			const struct ims_xlate_cfg *cfg, struct ims_result *res)
 {
+	struct ims_cache *c = iommu->cache[IMS_ST_IOTLB];
 	struct ims_iotlb_entry *e;
-	unsigned probes = (unsigned)__builtin_popcountll(iommu->iotlb_sizes);
+	unsigned probes;
 	uint64_t off;
 
-	e = ims_iotlb_lookup(iommu, cfg->domain, cfg->pasid, cfg->has_pasid, txn->addr);
+	e = ims_iotlb_lookup(iommu, cfg->domain, cfg->pasid, cfg->has_pasid, txn->addr, &probes);
 	/*
 	 * A hit that lacks the permission, or a first write through an entry
-	 * filled by a read (its D bit still has to be set), walks again.
+	 * filled by a read (its D bit still has to be set), walks again: for
+	 * the statistics it is a miss.
 	 */
 	if (e && ((ims_perm_needed(txn->access) & ~e->perm) ||
 		  ((txn->access & IMS_ACC_WRITE) && !e->wdone))) {
-		ims_cache_stats(iommu->cache[IMS_ST_IOTLB])->hits--;
-		ims_cache_stats(iommu->cache[IMS_ST_IOTLB])->misses++;
+		ims_cache_stats(c)->hits--;
+		ims_cache_stats(c)->misses++;
 		e = NULL;
 	}
 	ims_note_lookup(iommu, res, IMS_ST_IOTLB, -1, e != NULL, probes ? probes : 1);
@@ -221,6 +225,122 @@ static bool iotlb_serve(struct ims_iommu *iommu, const struct ims_txn *txn,
 	res->global = e->global;
 	res->iotlb_hit = true;
 	return true;
+}
+
+/* What the caches a memo replays have been through (see struct ims_fast). */
+static uint64_t fast_epoch(const struct ims_iommu *iommu)
+{
+	uint64_t e = iommu->reg_writes;
+
+	for (int id = IMS_ST_IOTLB; id <= IMS_ST_PASID; id++)
+		if (iommu->cache[id])
+			e += ims_cache_mods(iommu->cache[id]);
+	return e;
+}
+
+static struct ims_fast *fast_slot(struct ims_iommu *iommu, const struct ims_txn *txn)
+{
+	uint64_t h = (txn->addr >> 12) ^ ((uint64_t)txn->sid << 20) ^
+		     ((uint64_t)txn->pasid << 36) ^ ((uint64_t)txn->access << 58);
+
+	return &iommu->fast[(h * UINT64_C(0x9e3779b97f4a7c15)) >> 58];
+}
+
+/* Replay a memo: true when it applied and res holds the result. */
+static bool fast_replay(struct ims_iommu *iommu, const struct ims_txn *txn, struct ims_result *res)
+{
+	struct ims_fast *m = fast_slot(iommu, txn);
+	uint64_t off;
+
+	if (!m->valid || m->vpn != txn->addr >> 12 || m->sid != txn->sid ||
+	    m->has_pasid != txn->has_pasid || (txn->has_pasid && m->pasid != txn->pasid) ||
+	    m->access != txn->access || m->epoch != fast_epoch(iommu))
+		return false;
+	if (!m->pending++)
+		iommu->fast_pending++;
+	m->last_seq = ++iommu->fast_seq;
+	off = txn->addr & 0xfff;
+	res->ok = true;
+	res->out_addr = m->out_page | off;
+	res->page_lg2 = m->page_lg2;
+	res->perm = m->perm;
+	res->mode = (enum ims_xmode)m->mode;
+	res->domain = m->domain;
+	res->pasid = m->rpasid;
+	res->has_pasid = m->rhas_pasid;
+	res->fault.kind = IMS_FK_NONE;
+	res->nreads = 0;
+	res->ipa = m->mode == IMS_XM_NESTED ? m->ipa_page | off : 0;
+	res->s1_page_lg2 = m->s1_lg2;
+	res->s2_page_lg2 = m->s2_lg2;
+	res->global = m->global;
+	res->iotlb_hit = true;
+	res->untraced = true;
+	res->cycles = m->cycles;
+	iommu->stats.translations++;
+	iommu->stats.xlate_cycles += m->cycles;
+	return true;
+}
+
+static int by_last_seq(const void *a, const void *b)
+{
+	const struct ims_fast *x = *(const struct ims_fast *const *)a;
+	const struct ims_fast *y = *(const struct ims_fast *const *)b;
+
+	return x->last_seq < y->last_seq ? -1 : x->last_seq > y->last_seq;
+}
+
+void ims_fast_flush(struct ims_iommu *iommu)
+{
+	struct ims_fast *order[IMS_FAST_ENTRIES];
+	unsigned n = 0;
+
+	if (!iommu->fast_pending)
+		return;
+	for (unsigned i = 0; i < IMS_FAST_ENTRIES; i++)
+		if (iommu->fast[i].pending)
+			order[n++] = &iommu->fast[i];
+	qsort(order, n, sizeof(order[0]), by_last_seq);
+	for (unsigned k = 0; k < n; k++) {
+		struct ims_fast *m = order[k];
+
+		for (unsigned i = 0; i < m->n; i++)
+			ims_cache_hit_n(iommu->cache[m->id[i]], m->slot[i], m->pending);
+		m->pending = 0;
+	}
+	iommu->fast_pending = 0;
+}
+
+static void fast_record(struct ims_iommu *iommu, const struct ims_txn *txn,
+			const struct ims_result *res)
+{
+	struct ims_fast *m = fast_slot(iommu, txn);
+	const struct ims_hit_trace *ht = &iommu->ht;
+
+	/* The slot's previous memo has nothing pending: the slow path flushed. */
+	m->valid = true;
+	m->pending = 0;
+	m->vpn = txn->addr >> 12;
+	m->sid = txn->sid;
+	m->pasid = txn->pasid;
+	m->has_pasid = txn->has_pasid;
+	m->access = txn->access;
+	m->epoch = fast_epoch(iommu);
+	m->n = (uint8_t)ht->n;
+	memcpy(m->id, ht->id, sizeof(m->id));
+	memcpy(m->slot, ht->slot, sizeof(m->slot));
+	m->out_page = res->out_addr & ~UINT64_C(0xfff);
+	m->ipa_page = res->ipa & ~UINT64_C(0xfff);
+	m->page_lg2 = res->page_lg2;
+	m->perm = res->perm;
+	m->mode = (uint8_t)res->mode;
+	m->domain = res->domain;
+	m->rpasid = res->pasid;
+	m->rhas_pasid = res->has_pasid;
+	m->s1_lg2 = res->s1_page_lg2;
+	m->s2_lg2 = res->s2_page_lg2;
+	m->global = res->global;
+	m->cycles = res->cycles;
 }
 
 static void iotlb_fill(struct ims_iommu *iommu, const struct ims_txn *txn,
@@ -261,7 +381,23 @@ static void iotlb_fill(struct ims_iommu *iommu, const struct ims_txn *txn,
 	ims_iotlb_fill(iommu, &e, txn->addr);
 }
 
+static int translate_slow(struct ims_iommu *iommu, const struct ims_txn *txn,
+			  struct ims_result *res);
+
 int ims_translate(struct ims_iommu *iommu, const struct ims_txn *txn, struct ims_result *res)
+{
+	if (!txn->size || !(txn->access & (IMS_ACC_READ | IMS_ACC_WRITE | IMS_ACC_EXEC)) ||
+	    (txn->addr & 0xfff) + (uint64_t)txn->size > 0x1000)
+		return -EINVAL;
+	if ((txn->flags & IMS_TXN_NO_TRACE) && fast_replay(iommu, txn, res))
+		return 0;
+	return translate_slow(iommu, txn, res);
+}
+
+/* Everything but the memo: kept out of line so the replay stays small. */
+__attribute__((noinline)) static int translate_slow(struct ims_iommu *iommu,
+						    const struct ims_txn *txn,
+						    struct ims_result *res)
 {
 	struct ims_walk_ctx w;
 	struct ims_xlate_cfg cfg;
@@ -270,9 +406,7 @@ int ims_translate(struct ims_iommu *iommu, const struct ims_txn *txn, struct ims
 	bool ok = false, walked = false;
 	int rc;
 
-	if (!txn->size || !(txn->access & (IMS_ACC_READ | IMS_ACC_WRITE | IMS_ACC_EXEC)) ||
-	    (txn->addr & 0xfff) + (uint64_t)txn->size > 0x1000)
-		return -EINVAL;
+	ims_fast_flush(iommu);
 
 	/* Reset the result header; the read array is filled as it is used. */
 	memset(res, 0, offsetof(struct ims_result, nreads));
@@ -281,7 +415,10 @@ int ims_translate(struct ims_iommu *iommu, const struct ims_txn *txn, struct ims
 	res->s1_page_lg2 = res->s2_page_lg2 = 0;
 	res->s1_fmt = res->s2_fmt = NULL;
 	res->global = res->iotlb_hit = false;
+	res->untraced = (txn->flags & IMS_TXN_NO_TRACE) != 0;
 	res->cycles = 0;
+	iommu->ht.n = 0;
+	iommu->ht.clean = true;
 	res->fault.iova = txn->addr;
 	res->fault.level = -1;
 	w.iommu = iommu;
@@ -379,6 +516,10 @@ done:
 			if (res->reads[i].kind != IMS_READ_CACHE)
 				res->reads[i].cycles = iommu->timing.mem_read;
 	iommu->stats.xlate_cycles += res->cycles;
+	/* A translation served wholly by cache hits can be replayed. */
+	if (res->ok && res->iotlb_hit && iommu->ht.clean && reads0 ==
+	    iommu->stats.table_reads + iommu->stats.config_reads)
+		fast_record(iommu, txn, res);
 	return 0;
 }
 

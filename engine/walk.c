@@ -25,7 +25,7 @@ struct ims_read *ims_result_add_read(struct ims_result *res, enum ims_read_kind 
 {
 	struct ims_read *r;
 
-	if (res->nreads >= IMS_MAX_READS)
+	if (res->nreads >= IMS_MAX_READS || res->untraced)
 		return NULL;
 	r = &res->reads[res->nreads++];
 	memset(r, 0, sizeof(*r));
@@ -255,6 +255,7 @@ bool ims_walk(struct ims_walk_ctx *w, const struct ims_pt_cfg *cfg, const struct
 				pend.e.next_pa = pte.addr;
 				pend.e.perm = (uint8_t)perm;
 				pend.e.s2w = true;
+				pend.e.nested = s2 != NULL;
 				pend.e.shift = (uint8_t)shift;
 				ims_memo_set(&pend.e.ent, cfg, level, pa, entry);
 				/* Without stage 2 the next table's address is final now. */

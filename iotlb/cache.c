@@ -14,7 +14,7 @@
 
 struct ims_cache {
 	struct ims_cache_geom g;
-	uint32_t sets, sets_lg2, ways;
+	uint32_t sets, sets_lg2, ways, ways_lg2;
 	size_t payload_size;
 	struct ims_cache_tag *tags;
 	uint8_t *payloads;
@@ -22,6 +22,8 @@ struct ims_cache {
 	uint32_t *setword;   /* per set */
 	uint32_t clock;
 	uint64_t rng;
+	uint64_t mods;       /* fills and drops: anything that changes what hits */
+	uint32_t last_slot;  /* slot of the last hit */
 	struct ims_cache_stats stats;
 };
 
@@ -57,6 +59,9 @@ int ims_cache_geom_check(const struct ims_cache_geom *g)
 	if (!pow2(g->entries) || !pow2(g->ways) || g->ways > g->entries ||
 	    (unsigned)g->policy > IMS_CACHE_RR)
 		return -EINVAL;
+	/* Tree PLRU keeps ways - 1 node bits in one 32-bit word per set. */
+	if (g->policy == IMS_CACHE_PLRU && g->ways > 32)
+		return -EINVAL;
 	return 0;
 }
 
@@ -71,6 +76,7 @@ struct ims_cache *ims_cache_new(const struct ims_cache_geom *g, size_t payload_s
 		return NULL;
 	c->g = *g;
 	c->ways = g->ways;
+	c->ways_lg2 = (uint32_t)__builtin_ctz(g->ways);
 	c->sets = g->entries / g->ways;
 	c->sets_lg2 = (uint32_t)__builtin_ctz(c->sets);
 	c->payload_size = (payload_size + 7) & ~(size_t)7;
@@ -160,7 +166,8 @@ static uint32_t plru_victim(const struct ims_cache *c, uint32_t set)
 	return lo;
 }
 
-static void touch(struct ims_cache *c, uint32_t set, uint32_t way, bool fill)
+static inline __attribute__((always_inline)) void touch(struct ims_cache *c, uint32_t set,
+						       uint32_t way, bool fill)
 {
 	uint32_t slot = set * c->ways + way;
 
@@ -181,23 +188,62 @@ static void touch(struct ims_cache *c, uint32_t set, uint32_t way, bool fill)
 	}
 }
 
-void *ims_cache_lookup(struct ims_cache *c, uint64_t key, const struct ims_cache_tag *tag)
+long ims_cache_probe(const struct ims_cache *c, uint64_t key, const struct ims_cache_tag *tag)
 {
-	uint32_t set = ims_cache_set_of(c, key), base = set * c->ways;
+	uint32_t base = ims_cache_set_of(c, key) * c->ways;
 	uint64_t b = tag->b | IMS_CACHE_TAG_VALID;
 
-	c->stats.lookups++;
 	for (uint32_t w = 0; w < c->ways; w++) {
 		const struct ims_cache_tag *t = &c->tags[base + w];
 
-		if (t->a == tag->a && t->b == b) {
-			c->stats.hits++;
-			touch(c, set, w, false);
-			return payload(c, base + w);
-		}
+		if (t->a == tag->a && t->b == b)
+			return (long)(base + w);
 	}
+	return -1;
+}
+
+void *ims_cache_hit(struct ims_cache *c, uint32_t slot)
+{
+	c->stats.lookups++;
+	c->stats.hits++;
+	c->last_slot = slot;
+	touch(c, slot >> c->ways_lg2, slot & (c->ways - 1), false);
+	return payload(c, slot);
+}
+
+void ims_cache_hit_n(struct ims_cache *c, uint32_t slot, uint64_t n)
+{
+	c->stats.lookups += n;
+	c->stats.hits += n;
+	c->last_slot = slot;
+	touch(c, slot >> c->ways_lg2, slot & (c->ways - 1), false);
+}
+
+void ims_cache_miss(struct ims_cache *c)
+{
+	c->stats.lookups++;
 	c->stats.misses++;
-	return NULL;
+}
+
+void *ims_cache_lookup(struct ims_cache *c, uint64_t key, const struct ims_cache_tag *tag)
+{
+	long slot = ims_cache_probe(c, key, tag);
+
+	if (slot < 0) {
+		ims_cache_miss(c);
+		return NULL;
+	}
+	return ims_cache_hit(c, (uint32_t)slot);
+}
+
+uint32_t ims_cache_last_slot(const struct ims_cache *c)
+{
+	return c->last_slot;
+}
+
+uint64_t ims_cache_mods(const struct ims_cache *c)
+{
+	return c->mods;
 }
 
 static uint32_t victim(struct ims_cache *c, uint32_t set)
@@ -254,6 +300,7 @@ void *ims_cache_fill(struct ims_cache *c, uint64_t key, const struct ims_cache_t
 		}
 	}
 	c->stats.fills++;
+	c->mods++;
 	c->tags[base + way].a = tag->a;
 	c->tags[base + way].b = b;
 	touch(c, set, way, true);
@@ -273,6 +320,7 @@ bool ims_cache_drop(struct ims_cache *c, uint64_t key, const struct ims_cache_ta
 			t->b = 0;
 			t->a = 0;
 			c->stats.invalidated++;
+			c->mods++;
 			return true;
 		}
 	}
@@ -298,6 +346,7 @@ unsigned ims_cache_scan(struct ims_cache *c,
 		}
 	}
 	c->stats.invalidated += dropped;
+	c->mods += dropped;
 	return dropped;
 }
 
@@ -316,5 +365,6 @@ unsigned ims_cache_clear(struct ims_cache *c)
 
 	memset(c->tags, 0, sizeof(*c->tags) * c->g.entries);
 	c->stats.invalidated += n;
+	c->mods++;
 	return n;
 }

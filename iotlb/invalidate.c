@@ -136,9 +136,11 @@ static bool pwc_match(void *opaque, const struct ims_cache_tag *tag, void *paylo
 		}
 		if (stage == 2 && (inv->flags & IMS_INV_F_STAGE2))
 			hit = overlaps(first, last, inv);
-		/* A stage-1 entry holding a table address stage 2 translated. */
-		if (!hit && stage == 1 && (inv->flags & IMS_INV_F_STAGE2) &&
-		    e->next_in != e->next_pa)
+		/*
+		 * A stage-1 entry holding a table address stage 2 translated
+		 * (an identity stage 2 translates too: compare no addresses).
+		 */
+		if (!hit && stage == 1 && (inv->flags & IMS_INV_F_STAGE2) && e->nested)
 			hit = overlaps(e->next_in, e->next_in + 0xfff, inv);
 		break;
 	}
@@ -240,6 +242,7 @@ int ims_invalidate(struct ims_iommu *iommu, const struct ims_inv *inv, struct im
 {
 	uint64_t cycles = iommu->timing.inv_command;
 
+	ims_fast_flush(iommu);
 	if (res)
 		memset(res, 0, sizeof(*res));
 	if (inv->scope != IMS_INV_SCOPE_NONE) {

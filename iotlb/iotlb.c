@@ -48,20 +48,24 @@ static uint64_t set_key(uint64_t a, uint64_t b)
 }
 
 struct ims_iotlb_entry *ims_iotlb_lookup(struct ims_iommu *iommu, uint32_t domain, uint32_t pasid,
-					 bool has_pasid, uint64_t iova)
+					 bool has_pasid, uint64_t iova, unsigned *probes)
 {
 	struct ims_cache *c = iommu->cache[IMS_ST_IOTLB];
 	uint64_t sizes = iommu->iotlb_sizes;
 
+	/* One lookup, however many sets it probes: counted once, hit or miss. */
+	*probes = 0;
 	while (sizes) {
 		unsigned lg2 = (unsigned)__builtin_ctzll(sizes);
 		struct ims_cache_tag t = { iova >> lg2, tag_b(domain, pasid, has_pasid, lg2, 0) };
-		struct ims_iotlb_entry *e = ims_cache_lookup(c, set_key(t.a, t.b), &t);
+		long slot = ims_cache_probe(c, set_key(t.a, t.b), &t);
 
-		if (e)
-			return e;
+		++*probes;
+		if (slot >= 0)
+			return ims_cache_hit(c, (uint32_t)slot);
 		sizes &= sizes - 1;
 	}
+	ims_cache_miss(c);
 	return NULL;
 }
 

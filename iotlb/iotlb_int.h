@@ -35,6 +35,7 @@ struct ims_pwc_entry {
 	uint64_t next_pa;    /* its physical address */
 	uint8_t perm;        /* permissions accumulated down to this entry */
 	bool s2w;            /* nested: stage 2 lets the next table be written (A/D) */
+	bool nested;         /* next_pa came from stage 2 (even when equal to next_in) */
 	uint8_t shift;       /* input bits below this entry's index (its level's shift) */
 	struct ims_memo ent;
 };
@@ -71,8 +72,9 @@ void ims_memo_set(struct ims_memo *m, const struct ims_pt_cfg *cfg, int level, u
 bool ims_memo_still_valid(struct ims_iommu *iommu, const struct ims_memo *m);
 
 /* iotlb.c */
+/* probes: how many sets were probed (one per page size held). */
 struct ims_iotlb_entry *ims_iotlb_lookup(struct ims_iommu *iommu, uint32_t domain, uint32_t pasid,
-					 bool has_pasid, uint64_t iova);
+					 bool has_pasid, uint64_t iova, unsigned *probes);
 void ims_iotlb_fill(struct ims_iommu *iommu, const struct ims_iotlb_entry *e, uint64_t iova);
 
 /*

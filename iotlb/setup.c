@@ -211,6 +211,7 @@ const struct ims_cache_stats *ims_iommu_cache_stats(const struct ims_iommu *iomm
 {
 	if ((unsigned)id >= IMS_ST__COUNT || !iommu->cache[id])
 		return NULL;
+	ims_fast_flush((struct ims_iommu *)iommu);
 	return ims_cache_stats(iommu->cache[id]);
 }
 
@@ -221,6 +222,7 @@ unsigned ims_iommu_clock_mhz(const struct ims_iommu *iommu)
 
 void ims_iommu_reset_caches(struct ims_iommu *iommu)
 {
+	ims_fast_flush(iommu);
 	for (int i = 0; i < IMS_ST__COUNT; i++) {
 		if (!iommu->cache[i])
 			continue;
@@ -234,9 +236,19 @@ void ims_note_lookup(struct ims_iommu *iommu, struct ims_result *res, enum ims_s
 		     int level, bool hit, unsigned probes)
 {
 	uint32_t cyc = iommu->timing.lookup[id] * probes;
-	struct ims_read *rd = ims_result_add_read(res, IMS_READ_CACHE, 0, level, 0, 0, 0);
+	struct ims_hit_trace *ht = &iommu->ht;
+	struct ims_read *rd;
 
 	res->cycles += cyc;
+	if (hit && ht->n < IMS_FAST_HITS &&
+	    (id == IMS_ST_CONTEXT || id == IMS_ST_PASID || id == IMS_ST_IOTLB)) {
+		ht->id[ht->n] = (uint8_t)id;
+		ht->slot[ht->n] = ims_cache_last_slot(iommu->cache[id]);
+		ht->n++;
+	} else {
+		ht->clean = false;
+	}
+	rd = ims_result_add_read(res, IMS_READ_CACHE, 0, level, 0, 0, 0);
 	if (rd) {
 		rd->label = (uint16_t)id;
 		rd->decision = hit;

@@ -57,7 +57,10 @@ struct ims_cache_stats {
 
 struct ims_cache;
 
-/* -EINVAL for a geometry that is not powers of two, or ways > entries. */
+/*
+ * -EINVAL for a geometry that is not powers of two, ways > entries, an
+ * unknown policy, or plru with ways > 32.
+ */
 int ims_cache_geom_check(const struct ims_cache_geom *g);
 /* NULL on a bad geometry or no memory.  payload_size bytes ride with each entry. */
 struct ims_cache *ims_cache_new(const struct ims_cache_geom *g, size_t payload_size);
@@ -66,8 +69,22 @@ void ims_cache_free(struct ims_cache *c);
 const struct ims_cache_geom *ims_cache_geom(const struct ims_cache *c);
 struct ims_cache_stats *ims_cache_stats(struct ims_cache *c);
 
-/* The payload of the entry with this tag in the set of set_key, or NULL. */
+/*
+ * The payload of the entry with this tag in the set of set_key, or NULL.
+ * Counts one lookup and a hit or a miss; a hit refreshes the entry's
+ * replacement state.
+ */
 void *ims_cache_lookup(struct ims_cache *c, uint64_t set_key, const struct ims_cache_tag *tag);
+
+/* The parts of a lookup, for structures that probe several sets per lookup. */
+long ims_cache_probe(const struct ims_cache *c, uint64_t set_key, const struct ims_cache_tag *tag);
+void *ims_cache_hit(struct ims_cache *c, uint32_t slot);  /* count a hit on slot, touch it */
+void ims_cache_miss(struct ims_cache *c);                 /* count a miss */
+/* Count n hits on slot at once, touching it once (the last of them). */
+void ims_cache_hit_n(struct ims_cache *c, uint32_t slot, uint64_t n);
+uint32_t ims_cache_last_slot(const struct ims_cache *c);  /* slot of the last hit */
+/* Bumped by every fill and drop: equal values mean the same entries hit. */
+uint64_t ims_cache_mods(const struct ims_cache *c);
 
 /*
  * A payload slot for (set_key, tag): the existing entry with this tag, or a

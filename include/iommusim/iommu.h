@@ -33,6 +33,15 @@ struct ims_txn {
 	uint64_t addr;     /* input (IO virtual) address */
 	uint32_t size;     /* bytes, >= 1 */
 	uint32_t access;   /* IMS_ACC_* */
+	uint32_t flags;    /* IMS_TXN_* */
+};
+
+enum {
+	/*
+	 * Keep no list of reads (res->nreads stays 0): faster, for replay and
+	 * benchmarks.  The outcome, statistics and cycles are the same.
+	 */
+	IMS_TXN_NO_TRACE = 1u << 0,
 };
 
 /* Why a memory read was made. */
@@ -132,6 +141,7 @@ struct ims_result {
 	const struct ims_pt_format *s1_fmt, *s2_fmt; /* formats walked, for names */
 	bool global;             /* the stage-1 leaf was global */
 	bool iotlb_hit;
+	bool untraced;           /* the request asked for no read list */
 	uint64_t cycles;         /* the translation's modelled cost */
 	uint8_t s1_page_lg2, s2_page_lg2;
 };

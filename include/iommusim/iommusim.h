@@ -4,6 +4,7 @@
 #ifndef IOMMUSIM_IOMMUSIM_H
 #define IOMMUSIM_IOMMUSIM_H
 
+#include <iommusim/cache.h>
 #include <iommusim/inv.h>
 #include <iommusim/iommu.h>
 #include <iommusim/mem.h>
