@@ -81,6 +81,72 @@ enum smmu_cerror {
 	SMMU_CERROR_ATC_INV_SYNC = 3, /* ATC invalidation timeout before CMD_SYNC */
 };
 
+/* CLASS field of a translation-related event record (7.3.x). */
+enum smmu_event_class {
+	SMMU_CLASS_CD = 0,  /* fetching a CD (stage 2 translating its address) */
+	SMMU_CLASS_TTD = 1, /* fetching a stage-1 translation table descriptor */
+	SMMU_CLASS_IN = 2,  /* translating the input address */
+};
+
+/*
+ * An event record's fields (7.3).  smmu_event_encode() lays them out in the
+ * record's 32 bytes (four little-endian 64-bit words); fields a type does
+ * not have are left zero (RES0).
+ *   word 0: 7:0 type, 11 SSV, 31:12 SubstreamID, 63:32 StreamID
+ *   word 1: 15:0 STAG, 31 Stall, 33 PnU, 34 InD, 35 RnW, 39 S2,
+ *           41:40 CLASS, 44 TTRnW
+ *   word 2: InputAddr
+ *   word 3: IPA[51:12] (F_TRANSLATION, F_ADDR_SIZE, F_ACCESS, F_PERMISSION)
+ *           with NSIPA in bit 63, or FetchAddr[51:3] (F_STE_FETCH,
+ *           F_CD_FETCH, F_WALK_EABT)
+ */
+struct smmu_event {
+	uint8_t type;          /* enum smmu_event_type */
+	bool ssv;              /* SubstreamID valid */
+	uint32_t ssid, sid;
+	uint16_t stag;
+	bool stall, pnu, ind, rnw, s2, ttrnw, nsipa;
+	uint8_t class_;        /* enum smmu_event_class */
+	uint64_t input_addr, ipa, fetch_addr;
+};
+
+void smmu_event_encode(const struct smmu_event *ev, uint64_t rec[4]);
+/* Decode a record's fields by its type; -EINVAL for an unknown type. */
+int smmu_event_decode(const uint64_t rec[4], struct smmu_event *ev);
+
+/* Why an event was not written to the event queue (smmu_evtq_write). */
+enum {
+	SMMU_EVTQ_WRITTEN = 0,
+	SMMU_EVTQ_DISABLED = 1, /* CR0.EVENTQEN = 0: discarded */
+	SMMU_EVTQ_OVERFLOW = 2, /* queue full: discarded, PROD.OVFLG toggled */
+	SMMU_EVTQ_ABORT = 3,    /* writing the record aborted: GERROR.EVTQ_ABT_ERR */
+};
+
+/* The event queue as software sees it (6.3.25 - 6.3.27). */
+struct smmu_evtq_status {
+	uint64_t base;         /* EVENTQ_BASE.ADDR, aligned to the queue size */
+	unsigned log2size;     /* effective: min(EVENTQ_BASE.LOG2SIZE, IDR1.EVENTQS) */
+	uint32_t prod, cons;   /* the registers as they read */
+	unsigned pending;      /* records between CONS and PROD */
+	bool overflow;         /* PROD.OVFLG != CONS.OVACKFLG */
+	bool abort_err;        /* GERROR.EVTQ_ABT_ERR active */
+	uint64_t written, lost;/* counters kept by the model */
+};
+void smmu_evtq_status(struct ims_iommu *iommu, struct smmu_evtq_status *st);
+/*
+ * Do what software does: read the record at CONS into rec[] and advance
+ * CONS.  Returns 0, -ENOENT when the queue is empty, -EFAULT when the
+ * record cannot be read.
+ */
+int smmu_evtq_pop(struct ims_iommu *iommu, uint64_t rec[4]);
+
+/* Register values: the IDRs from the model, the others as programmed. */
+uint32_t smmu_idr(struct ims_iommu *iommu, unsigned n);
+/* Read a register by name (as ims_iommu_set_reg names them); -ENOENT if unknown. */
+int smmu_reg_read(struct ims_iommu *iommu, const char *name, uint64_t *value);
+/* Commands the command queue handed on since the instance was made. */
+uint64_t smmu_cmds_applied(struct ims_iommu *iommu);
+
 #ifdef __cplusplus
 }
 #endif
