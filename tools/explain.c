@@ -12,6 +12,18 @@
 
 #include "tools/tools_int.h"
 
+/* The words of an architecture without its own (VT-d's). */
+static const struct ims_arch_terms vtd_terms = {
+	.source = NULL,
+	.pasid = "PASID",
+	.domain = "domain",
+	.tag_pasid = "PASID",
+	.ipa = "GPA",
+	.code = "reason",
+	.recorded = "recorded in the fault log",
+	.suppressed = "not recorded: fault processing disabled",
+};
+
 static const char *size_name(unsigned lg2, char *buf, size_t len)
 {
 	if (lg2 >= 30)
@@ -86,18 +98,22 @@ void explain_txn(FILE *out, struct ims_iommu *iommu, unsigned n, const struct sc
 		 const struct ims_result *res)
 {
 	const struct ims_arch_ops *arch = ims_iommu_arch(iommu);
+	const struct ims_arch_terms *tm = arch->terms ? arch->terms : &vtd_terms;
 	const struct ims_txn *x = &t->txn;
-	char buf[64], pbuf[40];
+	char buf[64], pbuf[40], detail[512];
 	unsigned ncfg = 0, ntab = 0;
 
-	fprintf(out, "Transaction %u: %s%s%s %u byte%s at 0x%016" PRIx64 ", RID %02x:%02x.%x",
-		n, x->access & IMS_ACC_READ ? "read" : "",
+	fprintf(out, "Transaction %u: %s%s%s %u byte%s at 0x%016" PRIx64, n,
+		x->access & IMS_ACC_READ ? "read" : "",
 		(x->access & IMS_ACC_READ) && (x->access & IMS_ACC_WRITE) ? "+" : "",
 		x->access & IMS_ACC_WRITE ? "write" : (x->access & IMS_ACC_EXEC) ? "execute" : "",
-		x->size, x->size == 1 ? "" : "s", x->addr, x->sid >> 8, (x->sid >> 3) & 0x1f,
-		x->sid & 7);
+		x->size, x->size == 1 ? "" : "s", x->addr);
+	if (tm->source)
+		fprintf(out, ", %s 0x%x", tm->source, x->sid);
+	else
+		fprintf(out, ", RID %02x:%02x.%x", x->sid >> 8, (x->sid >> 3) & 0x1f, x->sid & 7);
 	if (x->has_pasid)
-		fprintf(out, ", PASID %u", x->pasid);
+		fprintf(out, ", %s %u", tm->pasid, x->pasid);
 	fprintf(out, " (%s)\n", x->access & IMS_ACC_PRIV ? "supervisor" : "user");
 	if (t->note)
 		fprintf(out, "  note: %s\n", t->note);
@@ -140,7 +156,7 @@ void explain_txn(FILE *out, struct ims_iommu *iommu, unsigned n, const struct sc
 			break;
 		}
 		if (rd->in_addr != rd->pa)
-			snprintf(addr, sizeof(addr), "GPA 0x%" PRIx64, rd->in_addr);
+			snprintf(addr, sizeof(addr), "%s 0x%" PRIx64, tm->ipa, rd->in_addr);
 		else
 			snprintf(addr, sizeof(addr), "-");
 		if (!rd->abort && !rd->fault && rd->kind != IMS_READ_CONFIG &&
@@ -165,7 +181,7 @@ void explain_txn(FILE *out, struct ims_iommu *iommu, unsigned n, const struct sc
 		if (res->mode == IMS_XM_NESTED) {
 			char b1[16], b2[16];
 
-			fprintf(out, " (GPA 0x%" PRIx64 "; stage 1 %s, stage 2 %s)", res->ipa,
+			fprintf(out, " (%s 0x%" PRIx64 "; stage 1 %s, stage 2 %s)", tm->ipa, res->ipa,
 				size_name(res->s1_page_lg2, b1, sizeof(b1)),
 				size_name(res->s2_page_lg2, b2, sizeof(b2)));
 		}
@@ -173,33 +189,39 @@ void explain_txn(FILE *out, struct ims_iommu *iommu, unsigned n, const struct sc
 	} else {
 		const struct ims_fault *f = &res->fault;
 
-		fprintf(out, "  fault: reason 0x%02x: %s\n", f->arch_code,
+		fprintf(out, "  fault: %s 0x%02x: %s\n", tm->code, f->arch_code,
 			f->arch_name ? f->arch_name : "?");
 		fprintf(out, "         %s", ims_fault_kind_name(f->kind));
 		if (f->kind != IMS_FK_CONFIG && f->kind != IMS_FK_ABORT) {
 			fprintf(out, " in stage %u", f->stage);
-			if (f->on_table_fetch)
+			if (f->on_table_fetch && f->level < 0)
+				fprintf(out, " translating the address of a configuration structure "
+					"(%s 0x%" PRIx64 ")", tm->ipa, f->ipa);
+			else if (f->on_table_fetch)
 				fprintf(out, " translating the address of the stage-1 level-%d entry "
-					"(GPA 0x%" PRIx64 ")", f->level, f->ipa);
+					"(%s 0x%" PRIx64 ")", f->level, tm->ipa, f->ipa);
 			else if (f->level >= 0)
 				fprintf(out, " at level %d", f->level);
 			if (!f->on_table_fetch && f->stage == 2 && res->mode == IMS_XM_NESTED)
-				fprintf(out, " translating GPA 0x%" PRIx64, f->ipa);
+				fprintf(out, " translating %s 0x%" PRIx64, tm->ipa, f->ipa);
 		}
 		if (f->kind == IMS_FK_PERMISSION) {
 			perm_str(f->missing, pbuf);
 			fprintf(out, "; missing %s", pbuf);
 		}
-		fprintf(out, "\n         %s", f->recorded ? "recorded in the fault log"
-					     : f->suppressed ? "not recorded: fault processing disabled"
+		if (arch->describe_fault &&
+		    !arch->describe_fault(iommu, res, detail, sizeof(detail)))
+			fprintf(out, "\n         %s", detail);
+		fprintf(out, "\n         %s", f->recorded ? tm->recorded
+					     : f->suppressed ? tm->suppressed
 							     : "not recorded");
 		if (res->mode != IMS_XM_ABORT)
 			fprintf(out, "; mode %s", ims_xmode_name(res->mode));
 	}
 	if (res->mode != IMS_XM_ABORT && res->mode != IMS_XM_BYPASS)
-		fprintf(out, ", domain %u", res->domain);
+		fprintf(out, ", %s %u", tm->domain, res->domain);
 	if (res->has_pasid)
-		fprintf(out, ", PASID %u", res->pasid);
+		fprintf(out, ", %s %u", tm->tag_pasid, res->pasid);
 	fprintf(out, "\n  %u reads: %u configuration, %u page-table", ncfg + ntab, ncfg, ntab);
 	if (res->iotlb_hit)
 		fprintf(out, "; IOTLB hit");

@@ -16,7 +16,7 @@
 static const char usage_main[] =
 	"Usage: iommusim COMMAND [ARGS]\n"
 	"\n"
-	"A cycle-approximate software IOMMU (Intel VT-d; Arm SMMUv3 to come).\n"
+	"A cycle-approximate software IOMMU (Intel VT-d and Arm SMMUv3).\n"
 	"\n"
 	"Commands:\n"
 	"  walk SCENARIO.json   set up an IOMMU as a scenario file says and explain,\n"
@@ -46,6 +46,8 @@ static const char usage_walk[] =
 	"  -r, --rid B:D.F      explain this request instead of the scenario's list\n"
 	"                       (also --pasid, --addr, --access, --priv, --size)\n"
 	"  -p, --pasid N        request with PASID N\n"
+	"      --sid N          SMMUv3: StreamID N (same as --rid N)\n"
+	"      --ssid N         SMMUv3: SubstreamID N (same as --pasid N)\n"
 	"  -a, --addr ADDR      input (IO virtual) address\n"
 	"  -A, --access MODE    r, w, x or a combination (default r)\n"
 	"      --priv           a privileged (supervisor) request\n"
@@ -62,11 +64,19 @@ static const char usage_walk[] =
 	"                   mapped, not copied, and never written back\n"
 	"  \"registers\":    {\"RTADDR\": VALUE, \"TE\": 1}  (VT-d: RTADDR with TTM in\n"
 	"                   bits 11:10, 00 legacy, 01 scalable; TE enables remapping)\n"
+	"                   SMMUv3 (IHI 0070 6.3): CR0, CR1, CR2, GBPA, STRTAB_BASE,\n"
+	"                   STRTAB_BASE_CFG, CMDQ_BASE, CMDQ_PROD, CMDQ_CONS, EVENTQ_BASE,\n"
+	"                   EVENTQ_PROD, EVENTQ_CONS, GERRORN; set the bases before CR0\n"
+	"                   (writes to them are refused while the unit is enabled)\n"
 	"  \"steps\":        [{\"write\": ADDR, \"value\": V} or {\"values\": [...]},\n"
 	"                   {\"write\": ADDR, \"struct\": NAME, \"index\": N,\n"
 	"                    \"fields\": {FIELD: V}}   NAME: vtd.root_entry,\n"
 	"                    vtd.sm_root_entry, vtd.context_entry, vtd.sm_context_entry,\n"
-	"                    vtd.pasid_dir_entry, vtd.pasid_entry; fields by spec name,\n"
+	"                    vtd.pasid_dir_entry, vtd.pasid_entry, smmu.l1std, smmu.ste,\n"
+	"                    smmu.l1cd, smmu.cd; fields by spec name (smmu.ste: V,\n"
+	"                    Config, S1ContextPtr, S1CDMax, S1DSS, S2VMID, S2T0SZ, S2SL0,\n"
+	"                    S2TG, S2PS, S2AA64, S2R, S2TTB, ...; smmu.cd: V, AA64, T0SZ,\n"
+	"                    TG0, EPD1, IPS, R, A, ASID, TTB0, ...),\n"
 	"                    pointer fields take the address itself\n"
 	"                   {\"map\": {\"stage\": 1|2, \"levels\": N, \"root\": ADDR,\n"
 	"                    \"iova\": ADDR, \"addr\": ADDR, \"size\": SIZE, \"page\": SIZE,\n"
@@ -76,8 +86,16 @@ static const char usage_walk[] =
 	"                    the stage-2 tables a guest's stage-1 tables live behind]\n"
 	"  \"transactions\": [{\"rid\": \"00:02.0\", \"pasid\": N, \"addr\": ADDR,\n"
 	"                    \"access\": \"r\", \"priv\": false, \"size\": 4, \"note\": \"...\"}]\n"
+	"                   SMMUv3: \"sid\": N (StreamID) and \"ssid\": N (SubstreamID)\n"
 	"\n"
-	"Example: iommusim walk scenarios/vtd-nested.json\n";
+	"Arm SMMUv3 map steps use the 4 KiB granule: stage 1 with N levels (2-4) is a\n"
+	"CD with TG0 = 0 and T0SZ = 64 - (12 + 9N) (N = 4: T0SZ 16, 48-bit VAs); stage 2\n"
+	"is an STE with S2TG = 0, S2T0SZ likewise and S2SL0 = N - 2 (N = 4: S2SL0 2).\n"
+	"Faults are reported as event types (F_TRANSLATION 0x10, C_BAD_STE 0x04, ...)\n"
+	"with the event record written to the event queue (EVENTQ_BASE, CR0.EVENTQEN).\n"
+	"\n"
+	"Examples: iommusim walk scenarios/vtd-nested.json\n"
+	"          iommusim walk scenarios/smmuv3-nested.json\n";
 
 static int parse_u64(const char *s, uint64_t *v)
 {
@@ -96,6 +114,8 @@ static int cmd_walk(int argc, char **argv)
 		{ "model", required_argument, NULL, 'm' },
 		{ "rid", required_argument, NULL, 'r' },
 		{ "pasid", required_argument, NULL, 'p' },
+		{ "sid", required_argument, NULL, 'r' },
+		{ "ssid", required_argument, NULL, 'p' },
 		{ "addr", required_argument, NULL, 'a' },
 		{ "access", required_argument, NULL, 'A' },
 		{ "priv", no_argument, NULL, 'P' },
@@ -121,9 +141,13 @@ static int cmd_walk(int argc, char **argv)
 			break;
 		case 'r':
 			if (parse_rid(optarg, &one.txn.sid)) {
-				fprintf(stderr, "iommusim walk: --rid wants bus:device.function, "
-					"e.g. 00:02.0\n");
-				return 2;
+				/* A plain number: an SMMUv3 StreamID (or a raw RID). */
+				if (strchr(optarg, ':') || parse_u64(optarg, &v) || v > UINT32_MAX) {
+					fprintf(stderr, "iommusim walk: --rid wants bus:device.function, "
+						"e.g. 00:02.0, or a number (--sid)\n");
+					return 2;
+				}
+				one.txn.sid = (uint32_t)v;
 			}
 			have_one = have_rid = true;
 			break;
@@ -216,7 +240,9 @@ static int cmd_walk(int argc, char **argv)
 		}
 		rc = ims_translate(scn->iommu, &t->txn, res);
 		if (rc) {
-			fprintf(stderr, "iommusim walk: transaction %zu: %s\n", i + 1, strerror(-rc));
+			fprintf(stderr, "iommusim walk: transaction %zu: %s%s%s\n", i + 1,
+				strerror(-rc), res->fault.arch_name ? ": " : "",
+				res->fault.arch_name ? res->fault.arch_name : "");
 			free(res);
 			scenario_free(scn);
 			return 1;

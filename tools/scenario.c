@@ -17,7 +17,7 @@
  *                              "iova": ADDR, "addr": ADDR, "size": SIZE,
  *                              "page": SIZE, "perm": "rwx" + "u" (user),
  *                              "tables": ADDR, "via": {"levels": N, "root": ADDR}}} ]
- *   "transactions": [ {"rid": "00:02.0", "pasid": N, "addr": ADDR,
+ *   "transactions": [ {"rid": "00:02.0" | "sid": N, "pasid" | "ssid": N, "addr": ADDR,
  *                      "access": "r"|"w"|"x"|"rw", "priv": false, "size": 4,
  *                      "note": "..."} ]
  *
@@ -265,7 +265,9 @@ static int load_registers(struct ctx *c, json_t *obj)
 			return fail(c, field, "expected a register value such as \"0x100400\"");
 		rc = ims_iommu_set_reg(c->scn->iommu, key, val);
 		if (rc == -ENOENT)
-			return fail(c, field, "not a register of %s (VT-d: RTADDR, TE)",
+			return fail(c, field, "not a register of %s (VT-d: RTADDR, TE, ...; "
+				    "SMMUv3: CR0, STRTAB_BASE, EVENTQ_BASE, ...; see "
+				    "'iommusim walk --help')",
 				    ims_iommu_arch(c->scn->iommu)->name);
 		if (rc)
 			return fail(c, field, "value 0x%llx is not valid for this register",
@@ -348,7 +350,8 @@ static int stage_cfg(struct ctx *c, json_t *obj, const char *path, unsigned stag
 		return -EINVAL;
 	if (!arch->stage_cfg || arch->stage_cfg(c->scn->iommu, stage, (unsigned)levels, root, cfg))
 		return fail(c, path, "stage %u with %llu levels is not supported by this model "
-			    "(VT-d: stage 1 has 4 or 5 levels, stage 2 has 3 to 5 per SAGAW)",
+			    "(VT-d: stage 1 has 4 or 5 levels, stage 2 has 3 to 5 per SAGAW; "
+			    "SMMUv3: 2 to 4 levels of 4K-granule tables)",
 			    stage, (unsigned long long)levels);
 	return 0;
 }
@@ -591,8 +594,8 @@ int parse_access(const char *s, uint32_t *access)
 
 static int load_txns(struct ctx *c, json_t *arr)
 {
-	static const char *const keys[] = { "rid", "sid", "pasid", "addr", "access", "priv",
-					    "size", "note", NULL };
+	static const char *const keys[] = { "rid", "sid", "pasid", "ssid", "addr", "access",
+					    "priv", "size", "note", NULL };
 	struct scenario *scn = c->scn;
 	size_t i;
 	json_t *t;
@@ -605,6 +608,7 @@ static int load_txns(struct ctx *c, json_t *arr)
 		return -ENOMEM;
 	json_array_foreach(arr, i, t) {
 		struct scn_txn *st = &scn->txns[i];
+		const char *pkey;
 		uint64_t x;
 		json_t *v;
 
@@ -616,7 +620,8 @@ static int load_txns(struct ctx *c, json_t *arr)
 		v = json_object_get(t, "rid");
 		if (!v)
 			v = json_object_get(t, "sid");
-		snprintf(field, sizeof(field), "%s.rid", path);
+		snprintf(field, sizeof(field), "%s.%s", path,
+			 json_object_get(t, "rid") ? "rid" : "sid");
 		if (json_is_string(v) && strchr(json_string_value(v), ':')) {
 			if (parse_rid(json_string_value(v), &st->txn.sid))
 				return fail(c, field, "expected bus:device.function such as "
@@ -627,12 +632,16 @@ static int load_txns(struct ctx *c, json_t *arr)
 		} else {
 			st->txn.sid = (uint32_t)x;
 		}
-		if (opt_num(c, t, "pasid", path, &x, false) == 0) {
+		/* "ssid" (SMMUv3 SubstreamID) is another name for "pasid". */
+		pkey = json_object_get(t, "ssid") ? "ssid" : "pasid";
+		if (json_object_get(t, "ssid") && json_object_get(t, "pasid"))
+			return fail(c, path, "give \"pasid\" or \"ssid\", not both");
+		if (opt_num(c, t, pkey, path, &x, false) == 0) {
 			if (x > 0xfffff)
-				return fail(c, path, "\"pasid\" must fit 20 bits");
+				return fail(c, path, "\"%s\" must fit 20 bits", pkey);
 			st->txn.pasid = (uint32_t)x;
 			st->txn.has_pasid = true;
-		} else if (json_object_get(t, "pasid")) {
+		} else if (json_object_get(t, pkey)) {
 			return -EINVAL;
 		}
 		if (need_num(c, t, "addr", path, &st->txn.addr, false))

@@ -2,7 +2,7 @@
 # Command-line tests of `iommusim walk` (TAP).  The expected values come from
 # the scenarios' own set-up (guest-physical 0-4 MiB is host 0x40000000 + GPA;
 # the guest maps 0x7f0000000000 -> GPA 0x100000) and from the VT-d spec's
-# fault reasons, not from earlier output.
+# fault reasons and the SMMUv3 spec's event types, not from earlier output.
 exe=$1
 src=$2
 data=$src/tests/tools/data
@@ -45,10 +45,44 @@ check "request without PASID goes second stage only" \
 	--addr 0x7f000000f008 --access w -q >"$out" 2>&1
 check "command-line request" grep -q "0x7f000000f008 -> 0x4010f008" "$out"
 
+# Arm SMMUv3.  Expected values from scenarios/smmuv3-nested.json's own set-up
+# (IPA 0-4 MiB is PA 0x40000000 + IPA; the guest maps 0x7f0000000000 to IPA
+# 0x100000) and from IHI 0070 7.3's event types and record fields.
+"$exe" walk "$src/scenarios/smmuv3-nested.json" >"$out" 2>&1
+check "bundled SMMUv3 nested scenario runs" test $? -eq 0
+# Transaction 1: L1STD + STE + CD (3 config) and 4 S2 reads for the CD's IPA
+# + 4 x (4 + 1) for stage 1 + 4 for the final IPA (28 page-table reads).
+check "SMMUv3 2-D walk: 3 configuration and 28 page-table reads" \
+	grep -q "31 reads: 3 configuration, 28 page-table" "$out"
+check "SMMUv3 nested walk lands on PA 0x40100123" \
+	grep -q "result: physical 0x0000000040100123, 4 KiB page (IPA 0x100123" "$out"
+check "SMMUv3 tags: VMID 5, ASID 3" grep -q "mode nested, VMID 5, ASID 3" "$out"
+check "write to a read-only page: F_PERMISSION (0x13)" grep -q "fault: event 0x13: F_PERMISSION" "$out"
+check "AF = 0 without HA: F_ACCESS (0x12)" grep -q "fault: event 0x12: F_ACCESS" "$out"
+check "final IPA outside stage 2: S2=1 CLASS=IN IPA=0x800000" \
+	grep -q "S2=1 CLASS=IN IPA=0x800000" "$out"
+check "stage-1 root outside stage 2: S2=1 CLASS=TTD IPA=0x900000" \
+	grep -q "S2=1 CLASS=TTD IPA=0x900000" "$out"
+check "CD outside stage 2: S2=1 CLASS=CD IPA=0x800000" \
+	grep -q "S2=1 CLASS=CD IPA=0x800000" "$out"
+check "SSID beyond S1CDMax: C_BAD_SUBSTREAMID (0x08)" \
+	grep -q "fault: event 0x08: C_BAD_SUBSTREAMID" "$out"
+check "StreamID out of range: C_BAD_STREAMID (0x02), twice" \
+	test "$(grep -c 'fault: event 0x02: C_BAD_STREAMID' "$out")" -eq 2
+check "events are written to the event queue" grep -q "written to the event queue" "$out"
+"$exe" walk "$src/scenarios/smmuv3-nested.json" --sid 0x10 \
+	--addr 0x7f000000f008 --access w -q >"$out" 2>&1
+check "SMMUv3 command-line request (--sid)" grep -q "0x7f000000f008 -> 0x4010f008" "$out"
+"$exe" walk "$src/scenarios/smmuv3-nested.json" --sid 0x10 --ssid 1 \
+	--addr 0x7f0000000000 -q >"$out" 2>&1
+check "SMMUv3 command-line request (--ssid)" grep -q "fault 0x10 F_TRANSLATION" "$out"
+
 "$exe" --help >"$out" 2>&1
 check "--help" grep -q "walk SCENARIO.json" "$out"
 "$exe" walk --help >"$out" 2>&1
 check "walk --help documents the scenario format" grep -q '"transactions"' "$out"
+check "walk --help names the SMMUv3 registers and structures" \
+	sh -c "grep -q STRTAB_BASE_CFG '$out' && grep -q smmu.ste '$out'"
 
 # Bad input: non-zero exit and a message naming file, field and expectation.
 bad() { # file, expected message fragment[, file the message must name]
@@ -67,6 +101,10 @@ bad bad-model.json 'field "vtd.cap.SAGAW" must be an integer from 0 to 31' bad-m
 bad bad-json.json 'bad-json.json:3'
 bad bad-register.json 'registers.RTADDRX: not a register'
 bad bad-txn-cross.json 'crosses a 4 KiB boundary'
+bad smmu-bad-model.json '"smmuv3.idr1.SIDSIZE" is 40' smmu-bad-model-model.json
+bad smmu-bad-register.json 'registers.STRTAB_BASE_CFG: value 0x20000 is not valid'
+bad smmu-bad-struct-field.json 'steps[0].fields.S2TTBX: not a field of smmu.ste'
+bad smmu-bad-ssid.json 'give "pasid" or "ssid", not both'
 
 echo "1..$n"
 exit $fail
