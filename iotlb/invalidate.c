@@ -8,7 +8,8 @@
  *  - scope ALL drops everything targeted; DOMAIN what carries the domain;
  *    PASID what carries domain (when given) and PASID, sparing global
  *    entries with KEEP_GLOBAL; SOURCE the configuration of the source IDs
- *    [sid_first, sid_last] (and PASID when given);
+ *    [sid_first, sid_last], or those equal to sid_first outside the
+ *    sid_ignore bits (VT-d function mask) (and PASID when given);
  *  - scope RANGE drops translations whose input range overlaps
  *    [addr_first, addr_last]: stage-1 derived entries by their input
  *    address (or whatever their address with STAGE1_ALL_ADDR), stage-2
@@ -209,7 +210,9 @@ static bool cc_match(void *opaque, const struct ims_cache_tag *tag, void *payloa
 		hit = domain_ok(inv, e->domain) && e->has_pasid && e->pasid == inv->pasid;
 		break;
 	case IMS_INV_SCOPE_SOURCE:
-		hit = e->sid >= inv->sid_first && e->sid <= inv->sid_last &&
+		hit = (inv->sid_ignore ? (e->sid & ~inv->sid_ignore) ==
+						 (inv->sid_first & ~inv->sid_ignore)
+				       : e->sid >= inv->sid_first && e->sid <= inv->sid_last) &&
 		      (!inv->has_pasid || (e->has_pasid && e->pasid == inv->pasid));
 		break;
 	default:

@@ -235,6 +235,7 @@ static enum vtd_iqe vtd_decode_cc(const struct vtd_state *st, const uint64_t *w,
 		d->scope = IMS_INV_SCOPE_SOURCE;
 		d->sid_first = sid & ~fm_mask;
 		d->sid_last = sid | fm_mask;
+		d->sid_ignore = fm_mask;
 		break;
 	default:
 		/* G = 00b: "Reserved" encoding. */

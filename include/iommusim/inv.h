@@ -64,6 +64,12 @@ struct ims_inv {
 	uint32_t domain;       /* DID / VMID */
 	uint32_t pasid;        /* PASID / ASID / SSID */
 	uint32_t sid_first, sid_last; /* SOURCE scope (RID / StreamID), inclusive */
+	/*
+	 * SOURCE scope: source-ID bits left out of the compare (VT-d function
+	 * mask, 6.5.2.1).  Zero: every source in [sid_first, sid_last]; else a
+	 * source matches when (sid & ~sid_ignore) == (sid_first & ~sid_ignore).
+	 */
+	uint32_t sid_ignore;
 	uint64_t addr_first, addr_last;
 	uint8_t ttl;           /* level hint: 0 = none; else level+1 of the leaf */
 	uint8_t granule_lg2;   /* granule the range was expressed in (0 = n/a) */

@@ -175,12 +175,12 @@ static void test_6_5_2_1_cc_function_mask(void **state)
 {
 	static const struct {
 		unsigned fm;
-		uint16_t first, last;
+		uint16_t first, last, ignore;
 	} t[] = {
-		{ 0, 0x0a13, 0x0a13 },  /* nothing masked */
-		{ 1, 0x0a13, 0x0a17 },  /* bit 2 masked */
-		{ 2, 0x0a11, 0x0a17 },  /* bits 2:1 masked */
-		{ 3, 0x0a10, 0x0a17 },  /* bits 2:0 masked: the whole device */
+		{ 0, 0x0a13, 0x0a13, 0 },  /* nothing masked */
+		{ 1, 0x0a13, 0x0a17, 4 },  /* bit 2 masked */
+		{ 2, 0x0a11, 0x0a17, 6 },  /* bits 2:1 masked */
+		{ 3, 0x0a10, 0x0a17, 7 },  /* bits 2:0 masked: the whole device */
 	};
 	struct fx f;
 	struct ims_inv inv;
@@ -192,6 +192,8 @@ static void test_6_5_2_1_cc_function_mask(void **state)
 		assert_int_equal(inv.scope, IMS_INV_SCOPE_SOURCE);
 		assert_int_equal(inv.sid_first, t[i].first);
 		assert_int_equal(inv.sid_last, t[i].last);
+		/* The masked bits are left out of the compare, not a range. */
+		assert_int_equal(inv.sid_ignore, t[i].ignore);
 	}
 }
 
