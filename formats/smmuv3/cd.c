@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "formats/smmuv3/smmu_int.h"
+#include "iotlb/iotlb_int.h"
 
 static int cd_fail(struct ims_read *rd, struct ims_result *res, unsigned dec, unsigned event,
 		   uint64_t fetch_addr)
@@ -122,9 +123,18 @@ int smmu_cd_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 	uint64_t cd[8], addr = si->s1ctxptr;
 	struct ims_pt_cfg ranges[2];
 	struct ims_read *rd;
+	struct ims_cc_entry *cc;
 	enum ims_xmode mode = cfg->mode;
 
 	cfg->mode = IMS_XM_ABORT;
+
+	/* A CD-cache hit skips the CD table reads (only valid CDs are cached). */
+	cc = ims_cc_lookup(iommu, res, IMS_ST_PASID, txn->sid, ssid, true);
+	if (cc) {
+		memcpy(cd, cc->words, sizeof(cd));
+		rd = NULL;
+		goto validate;
+	}
 
 	/* Step 1: locate the CD for the SubstreamID (CD 0 without one). */
 	if (si->s1cdmax && si->s1fmt != SMMU_S1FMT_LINEAR) {
@@ -147,6 +157,7 @@ int smmu_cd_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 	if (!cd_read(iommu, si, cfg, res, SMMU_LBL_CD, addr, cd, 8, &rd))
 		return 0;
 
+validate:
 	/* Step 4: validity of the CD as a whole. */
 	if (!(cd[0] & SMMU_CD_0_V))
 		return cd_fail(rd, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_CD, 0);
@@ -194,7 +205,9 @@ int smmu_cd_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 	if (!one_range && !(cd[0] & SMMU_CD_0_EPD1) && cd_range(st, cd, true, ips, flags, &ranges[1]))
 		return cd_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
 
-	/* The CD is valid: its tags and fault-recording choice apply from here. */
+	/* The CD is valid: cache it; its tags and fault recording apply from here. */
+	if (!cc)
+		ims_cc_fill(iommu, IMS_ST_PASID, txn->sid, ssid, true, cd, 8, addr, si->vmid, 0);
 	cfg->pasid = (uint32_t)FIELD_GET(SMMU_CD_0_ASID, cd[0]);
 	cfg->has_pasid = true;
 	cfg->arch_flags |= SMMU_AF_HAVE_CD | ((cd[0] & SMMU_CD_0_R) ? SMMU_AF_S1R : 0);

@@ -65,12 +65,13 @@ static void smmu_fini(void *priv)
 	free(priv);
 }
 
-static void count_apply(void *opaque, const struct ims_inv *inv)
+/* A command the queue carried out: every modelled cache applies it. */
+static void apply_cmd(void *opaque, const struct ims_inv *inv)
 {
-	struct smmu_state *st = opaque;
+	struct ims_iommu *iommu = opaque;
 
-	(void)inv;
-	st->cmds_applied++;
+	smmu_state(iommu)->cmds_applied++;
+	ims_invalidate(iommu, inv, NULL);
 }
 
 /* Register names (6.3), with or without the SMMU_ prefix. */
@@ -114,7 +115,7 @@ static int smmu_set_reg(struct ims_iommu *iommu, const char *name, uint64_t v)
 			return -EOPNOTSUPP;
 		st->cr0 = (uint32_t)v;
 		if (st->cr0 & SMMU_CR0_CMDQEN)
-			smmu_cmdq_process(iommu, count_apply, st, NULL);
+			smmu_cmdq_process(iommu, apply_cmd, iommu, NULL);
 		return 0;
 	case R_CR1:
 		if (v & ~SMMU_CR1_VALID)
@@ -171,7 +172,7 @@ static int smmu_set_reg(struct ims_iommu *iommu, const char *name, uint64_t v)
 		if (v & ~SMMU_Q_IDX_WRP)
 			return -EINVAL;
 		st->cmdq.prod = (uint32_t)v;
-		smmu_cmdq_process(iommu, count_apply, st, NULL);
+		smmu_cmdq_process(iommu, apply_cmd, iommu, NULL);
 		return 0;
 	case R_CMDQ_CONS:
 		if (v & ~(SMMU_Q_IDX_WRP | SMMU_CMDQ_CONS_ERR))
@@ -197,7 +198,7 @@ static int smmu_set_reg(struct ims_iommu *iommu, const char *name, uint64_t v)
 			return -EINVAL;
 		st->gerrorn = (uint32_t)v;
 		/* Acknowledging CMDQ_ERR lets the command queue go on (cmdq.c). */
-		smmu_cmdq_process(iommu, count_apply, st, NULL);
+		smmu_cmdq_process(iommu, apply_cmd, iommu, NULL);
 		return 0;
 	case R_GERROR:
 	case R_IDR0: case R_IDR1: case R_IDR2: case R_IDR3: case R_IDR4: case R_IDR5:

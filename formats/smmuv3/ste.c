@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "formats/smmuv3/smmu_int.h"
+#include "iotlb/iotlb_int.h"
 
 void smmu_config_fault(struct ims_result *res, unsigned event, uint64_t fetch_addr)
 {
@@ -243,16 +244,25 @@ int smmu_ste_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 	struct smmu_state *st = smmu_state(iommu);
 	uint64_t ste[8];
 	struct ims_read *rd;
+	struct ims_cc_entry *cc;
 	unsigned eats, ssidsize = (unsigned)FIELD_GET(SMMU_IDR1_SSIDSIZE, st->idr[1]);
 	int gap = 0;
 
 	memset(si, 0, sizeof(*si));
 	cfg->mode = IMS_XM_ABORT;
-	if (!ste_find(iommu, txn, ste, si, res))
-		return 0;
-	rd = res->nreads ? &res->reads[res->nreads - 1] : NULL;
-	if (rd && rd->label != SMMU_LBL_STE)
+	/* An STE-cache hit skips the stream-table reads (only valid STEs are cached). */
+	cc = ims_cc_lookup(iommu, res, IMS_ST_CONTEXT, txn->sid, 0, false);
+	if (cc) {
+		memcpy(ste, cc->words, sizeof(ste));
+		si->ste_pa = cc->pa;
 		rd = NULL;
+	} else {
+		if (!ste_find(iommu, txn, ste, si, res))
+			return 0;
+		rd = res->nreads ? &res->reads[res->nreads - 1] : NULL;
+		if (rd && rd->label != SMMU_LBL_STE)
+			rd = NULL;
+	}
 
 	/* Step 4: an STE with V = 0 is invalid. */
 	if (!(ste[0] & SMMU_STE_0_V))
@@ -312,6 +322,8 @@ int smmu_ste_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 	}
 	if (rd)
 		rd->next = si->s1 ? si->s1ctxptr : si->s2 ? (ste[3] & SMMU_STE_3_S2TTB) : 0;
+	if (!cc)
+		ims_cc_fill(iommu, IMS_ST_CONTEXT, txn->sid, 0, false, ste, 8, si->ste_pa, si->vmid, 0);
 
 	/* Step 10: substreams (3.9).  The STE is valid; these faults are the request's. */
 	if (txn->has_pasid) {

@@ -50,6 +50,11 @@ check "command-line request" grep -q "0x7f000000f008 -> 0x4010f008" "$out"
 # 0x100000) and from IHI 0070 7.3's event types and record fields.
 "$exe" walk "$src/scenarios/smmuv3-nested.json" >"$out" 2>&1
 check "bundled SMMUv3 nested scenario runs" test $? -eq 0
+# Transaction 2 repeats transaction 1's page: STE (4 cycles), CD (4) and
+# IOTLB (3) hits in the default model, no memory read.
+check "SMMUv3 second access: STE, CD and IOTLB hits, 11 cycles" \
+	grep -q "0 reads: 0 configuration, 0 page-table; IOTLB hit; 11 cycles" "$out"
+"$exe" walk --no-caches "$src/scenarios/smmuv3-nested.json" >"$out" 2>&1
 # Transaction 1: L1STD + STE + CD (3 config) and 4 S2 reads for the CD's IPA
 # + 4 x (4 + 1) for stage 1 + 4 for the final IPA (28 page-table reads).
 check "SMMUv3 2-D walk: 3 configuration and 28 page-table reads" \
