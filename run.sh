@@ -80,9 +80,12 @@ test)
 		status=1
 	setup build-cov -Db_coverage=true -Db_lto=false -Dbenchmarks=disabled
 	meson test -C build-cov --no-rebuild >/dev/null || status=1
-	echo "Line coverage (engine/ and formats/):"
-	gcovr -r . --object-directory build-cov --filter 'engine/' --filter 'formats/' \
-		--print-summary -o /dev/null | grep -E '^lines' || true
+	echo "Line coverage:"
+	for d in engine formats/vtd formats/smmuv3 iotlb; do
+		printf '  %-16s' "$d/"
+		gcovr -r . --object-directory build-cov --filter "$d/" --print-summary \
+			-o /dev/null 2>/dev/null | grep -E '^lines' || echo
+	done
 	for d in build build-asan; do
 		grep -h '"result": "FAIL\|"result": "TIMEOUT\|"result": "ERROR' \
 			"$d/meson-logs/testlog"*.json >/dev/null 2>&1 &&
