@@ -10,6 +10,8 @@
 #include <iommusim/mem.h>
 #include <iommusim/model.h>
 #include <iommusim/pgtable.h>
+#include <iommusim/smmuv3.h>
+#include <iommusim/trace.h>
 #include <iommusim/vtd.h>
 
 #endif
