@@ -33,14 +33,29 @@ inline std::string vtd_model(const char *extra)
 	return m + "}";
 }
 
-struct Vtd {
+/*
+ * What every benchmark instance needs: the model and instance, a bump
+ * allocator for tables (ims_pt_map's allocator) and a writer of
+ * configuration structures by field name.
+ */
+struct Instance {
 	ims_model *model = nullptr;
 	ims_iommu *iommu = nullptr;
 	uint64_t next_table = 0x300000;
 
+	void create(const std::string &json)
+	{
+		char err[256];
+		if (ims_model_parse(json.c_str(), "bench", &model, err, sizeof err) ||
+		    !(iommu = ims_iommu_new(model, err, sizeof err))) {
+			std::fprintf(stderr, "%s\n", err);
+			std::abort();
+		}
+	}
+
 	static int alloc(void *opaque, unsigned lg2, uint64_t *addr)
 	{
-		auto *b = static_cast<Vtd *>(opaque);
+		auto *b = static_cast<Instance *>(opaque);
 		*addr = b->next_table;
 		b->next_table += 1ull << lg2;
 		return 0;
@@ -59,15 +74,17 @@ struct Vtd {
 			ims_mem_write64(ims_iommu_mem(iommu), at + 8 * i, w[i]);
 	}
 
+	~Instance()
+	{
+		ims_iommu_free(iommu);
+		ims_model_free(model);
+	}
+};
+
+struct Vtd : Instance {
 	Vtd(unsigned pgtt, unsigned pages, const char *model_extra = "")
 	{
-		char err[256];
-		std::string json = vtd_model(model_extra);
-		if (ims_model_parse(json.c_str(), "bench", &model, err, sizeof err) ||
-		    !(iommu = ims_iommu_new(model, err, sizeof err))) {
-			std::fprintf(stderr, "%s\n", err);
-			std::abort();
-		}
+		create(vtd_model(model_extra));
 		ims_mem *mem = ims_iommu_mem(iommu);
 		ims_mem_add_ram(mem, 0, 16ull << 20);
 		ims_mem_add_ram(mem, 0x40000000, 16ull << 20);
@@ -100,12 +117,6 @@ struct Vtd {
 			write_struct("vtd.pasid_entry", 0x103000, 5,
 				     {{"P", 1}, {"PGTT", 1}, {"DID", 7}, {"FSPTPTR", 0x1000}});
 		}
-	}
-
-	~Vtd()
-	{
-		ims_iommu_free(iommu);
-		ims_model_free(model);
 	}
 
 	static ims_txn txn(uint64_t addr)

@@ -7,15 +7,7 @@
 // BM_SmmuIotlbHit: the same request served by the STE, CD and IOTLB caches.
 #include <benchmark/benchmark.h>
 
-#include <cstdio>
-#include <cstdlib>
-#include <initializer_list>
-#include <string>
-#include <utility>
-
-extern "C" {
-#include <iommusim/iommusim.h>
-}
+#include "bench_common.h"
 
 namespace {
 
@@ -30,41 +22,10 @@ const char kModel[] = R"({"arch": "smmuv3", "haw": 48, "smmuv3": {
 const char kCaches[] = R"(, "caches": {"iotlb": {"entries": 2048, "ways": 4},
   "context": {"entries": 64}, "pasid": {"entries": 64}})";
 
-struct Smmu {
-	ims_model *model = nullptr;
-	ims_iommu *iommu = nullptr;
-	uint64_t next = 0x300000;
-
-	static int alloc(void *opaque, unsigned lg2, uint64_t *addr)
-	{
-		auto *s = static_cast<Smmu *>(opaque);
-		*addr = s->next;
-		s->next += 1ull << lg2;
-		return 0;
-	}
-
-	void put(const char *name, uint64_t at, unsigned index,
-		 std::initializer_list<std::pair<const char *, uint64_t>> fields)
-	{
-		const ims_struct_desc *sd = ims_struct_find(iommu, name);
-		uint64_t w[8] = {};
-		at += 8ull * sd->nwords * index;
-		for (auto &f : fields)
-			if (ims_struct_set(sd, w, f.first, f.second))
-				std::abort();
-		for (unsigned i = 0; i < sd->nwords; i++)
-			ims_mem_write64(ims_iommu_mem(iommu), at + 8 * i, w[i]);
-	}
-
+struct Smmu : bench::Instance {
 	explicit Smmu(bool caches)
 	{
-		char err[256];
-		std::string json = std::string(kModel) + (caches ? kCaches : "") + "}";
-		if (ims_model_parse(json.c_str(), "bench", &model, err, sizeof err) ||
-		    !(iommu = ims_iommu_new(model, err, sizeof err))) {
-			std::fprintf(stderr, "%s\n", err);
-			std::abort();
-		}
+		create(std::string(kModel) + (caches ? kCaches : "") + "}");
 		ims_mem *mem = ims_iommu_mem(iommu);
 		ims_mem_add_ram(mem, 0, 16ull << 20);
 		ims_mem_add_ram(mem, 0x40000000, 16ull << 20);
@@ -78,23 +39,18 @@ struct Smmu {
 		for (uint64_t off = 0; off < (16ull << 20); off += 4096)
 			ims_pt_map(mem, &s2, nullptr, off, 0x40000000 + off, 12, IMS_PERM_ALL, alloc,
 				   this);
-		put("smmu.l1std", 0x100000, 0, {{"Span", 9}, {"L2Ptr", 0x110000}});
-		put("smmu.ste", 0x110000, 0x10,
+		write_struct("smmu.l1std", 0x100000, 0, {{"Span", 9}, {"L2Ptr", 0x110000}});
+		write_struct("smmu.ste", 0x110000, 0x10,
 		    {{"V", 1}, {"Config", 7}, {"S1ContextPtr", 0x10000}, {"S2VMID", 5},
 		     {"S2T0SZ", 16}, {"S2SL0", 2}, {"S2PS", 5}, {"S2AA64", 1}, {"S2TTB", 0x200000}});
-		put("smmu.cd", 0x40010000, 0,
+		write_struct("smmu.cd", 0x40010000, 0,
 		    {{"V", 1}, {"AA64", 1}, {"T0SZ", 16}, {"EPD1", 1}, {"IPS", 5}, {"A", 1},
 		     {"ASID", 3}, {"TTB0", 0x1000}});
-		next = 0x2000; // the guest's tables, IPA
+		next_table = 0x2000; // the guest's tables, IPA
 		ims_pt_map(mem, &s1, &s2, 0x7f0000000000ull, 0x100000, 12,
 			   IMS_PERM_ALL & ~(IMS_PERM_X | IMS_PERM_PX), alloc, this);
 	}
 
-	~Smmu()
-	{
-		ims_iommu_free(iommu);
-		ims_model_free(model);
-	}
 };
 
 void run(benchmark::State &state, bool caches)

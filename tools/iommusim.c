@@ -19,6 +19,15 @@ static const char usage_main[] =
 	"A cycle-approximate software IOMMU (Intel VT-d and Arm SMMUv3).\n"
 	"\n"
 	"Commands:\n"
+	"  study STUDY.json -o DIR\n"
+	"                       sweep a workload across invalidation policies and IOTLB\n"
+	"                       sizes; write a report with plots\n"
+	"  replay TRACE         replay a trace through a driver model; print statistics\n"
+	"  gen WORKLOAD -o TRACE\n"
+	"                       generate a standard workload's trace\n"
+	"  convert IN OUT       convert a trace between JSON Lines and binary\n"
+	"  import ftrace FILE -o TRACE\n"
+	"                       import trace-cmd / ftrace text of dma:* and iommu:* events\n"
 	"  walk SCENARIO.json   set up an IOMMU as a scenario file says and explain,\n"
 	"                       read by read, how each of its DMA requests translates\n"
 	"  help [COMMAND]       show this help, or a command's\n"
@@ -27,7 +36,7 @@ static const char usage_main[] =
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
 	"\n"
-	"Run 'iommusim walk --help' for the scenario format.\n";
+	"Run 'iommusim COMMAND --help' for a command's options and formats.\n";
 
 static const char usage_walk[] =
 	"Usage: iommusim walk SCENARIO.json [OPTIONS]\n"
@@ -278,14 +287,43 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "help")) {
-		if (argc > 2 && !strcmp(argv[2], "walk"))
+		if (argc > 2 && !strcmp(argv[2], "walk")) {
 			fputs(usage_walk, stdout);
-		else
-			fputs(usage_main, stdout);
+			return 0;
+		}
+#ifdef IMS_HAVE_TRACES
+		if (argc > 2) {
+			char *hv[] = { argv[2], (char *)"--help", NULL };
+
+			if (!strcmp(argv[2], "replay"))
+				return cmd_replay(2, hv);
+			if (!strcmp(argv[2], "study"))
+				return cmd_study(2, hv);
+			if (!strcmp(argv[2], "gen"))
+				return cmd_gen(2, hv);
+			if (!strcmp(argv[2], "convert"))
+				return cmd_convert(2, hv);
+			if (!strcmp(argv[2], "import"))
+				return cmd_import(2, hv);
+		}
+#endif
+		fputs(usage_main, stdout);
 		return 0;
 	}
 	if (!strcmp(argv[1], "walk"))
 		return cmd_walk(argc - 1, argv + 1);
+#ifdef IMS_HAVE_TRACES
+	if (!strcmp(argv[1], "replay"))
+		return cmd_replay(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "study"))
+		return cmd_study(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "gen"))
+		return cmd_gen(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "convert"))
+		return cmd_convert(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "import"))
+		return cmd_import(argc - 1, argv + 1);
+#endif
 	fprintf(stderr, "iommusim: unknown command '%s'\n%s", argv[1], usage_main);
 	return 2;
 }

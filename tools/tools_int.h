@@ -51,6 +51,13 @@ int parse_rid(const char *s, uint32_t *rid);
 /* Parse an access string: any of r, w, x (e.g. "rw"). */
 int parse_access(const char *s, uint32_t *access);
 
+/* The other commands (replay.c, study.c). */
+int cmd_replay(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_study(int argc, char **argv);
+
 /* Print one translation, step by step. */
 void explain_txn(FILE *out, struct ims_iommu *iommu, unsigned n, const struct scn_txn *t,
 		 const struct ims_result *res);
