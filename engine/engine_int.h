@@ -128,10 +128,13 @@ bool ims_walk(struct ims_walk_ctx *w, const struct ims_pt_cfg *cfg, const struct
  * 2 for an architecture's configuration fetch (e.g. an SMMUv3 CD in nested
  * mode): the reads are recorded as IMS_READ_S2_FOR_TABLE and a failure sets
  * res->fault with on_table_fetch.  Hardware A/D updates it needs are made at
- * once.  Returns true with the physical address on success.
+ * once.  `domain` tags the stage-2 walk-cache entries the walk uses and
+ * fills (the configuration's DID / VMID, as for every other stage-2 walk).
+ * Returns true with the physical address on success.
  */
 bool ims_translate_config_addr(struct ims_iommu *iommu, struct ims_result *res,
-			       const struct ims_pt_cfg *s2, uint64_t ipa, uint64_t *pa);
+			       const struct ims_pt_cfg *s2, uint32_t domain, uint64_t ipa,
+			       uint64_t *pa);
 
 /* Record a read in the result (silently dropped past IMS_MAX_READS). */
 struct ims_read *ims_result_add_read(struct ims_result *res, enum ims_read_kind kind,
@@ -151,6 +154,23 @@ int ims_errf(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 json_t *ims_model_json(const struct ims_model *model);
+
+/* A named register field, for models that give registers field by field. */
+struct ims_reg_field {
+	const char *name;
+	uint64_t mask;
+};
+
+/*
+ * Parse a register of a model: a raw value (at most `width` bits) or an
+ * object of named fields in the register's own encoding, optionally on top
+ * of "value".  `path` names it in messages ("vtd.cap"), `regname` is the
+ * spec's name ("CAP_REG").  Returns 0 or -EINVAL with a message naming the
+ * label, the field and what was expected.
+ */
+int ims_json_reg(json_t *v, const char *label, const char *path, const char *regname,
+		 unsigned width, const struct ims_reg_field *fields, size_t nfields, uint64_t *out,
+		 char *err, size_t errlen);
 
 extern const struct ims_arch_ops ims_vtd_arch;
 extern const struct ims_arch_ops ims_smmu_arch;

@@ -175,9 +175,10 @@ static bool commit_ad(struct ims_walk_ctx *w)
 }
 
 bool ims_translate_config_addr(struct ims_iommu *iommu, struct ims_result *res,
-			       const struct ims_pt_cfg *s2, uint64_t ipa, uint64_t *pa)
+			       const struct ims_pt_cfg *s2, uint32_t domain, uint64_t ipa,
+			       uint64_t *pa)
 {
-	struct ims_walk_ctx w = { .iommu = iommu, .res = res, .nad = 0 };
+	struct ims_walk_ctx w = { .iommu = iommu, .res = res, .domain = domain, .nad = 0 };
 	struct ims_walk_out o;
 
 	if (!ims_walk(&w, s2, NULL, ipa, IMS_ACC_READ, IMS_READ_S2_FOR_TABLE, &o)) {

@@ -5,7 +5,10 @@
  * Matching rules (the request's fields are in iommusim/inv.h):
  *  - targets choose the structures: IOTLB, WALK (both walk caches and the
  *    nested TLB), CONTEXT, PASID;
- *  - scope ALL drops everything targeted; DOMAIN what carries the domain;
+ *  - scope ALL drops everything targeted; DOMAIN what carries the domain
+ *    (only the stages named, when the request names any: a stage-1
+ *    request keeps stage-2-only entries, stage-2 walk caches and the
+ *    nested TLB);
  *    PASID what carries domain (when given) and PASID, sparing global
  *    entries with KEEP_GLOBAL; SOURCE the configuration of the source IDs
  *    [sid_first, sid_last], or those equal to sid_first outside the
@@ -15,7 +18,7 @@
  *    address (or whatever their address with STAGE1_ALL_ADDR), stage-2
  *    derived entries by their stage-2 input (the IPA of a nested entry);
  *    a TTL hint limits the drop to leaves of that level; LEAF keeps the
- *    walk caches;
+ *    walk caches; GLOBAL_ANY_PASID lets global entries match any PASID;
  *  - a stage-2 range also drops the stage-1 walk-cache entries of the
  *    domain whose next table lies in the range (they hold its translated
  *    address) and the nested-TLB entries of the range.
@@ -44,6 +47,14 @@ static bool domain_ok(const struct ims_inv *inv, uint32_t domain)
 	return !inv->has_domain || inv->domain == domain;
 }
 
+/* DOMAIN scope: a request naming stages reaches entries of those stages only. */
+static bool stage_ok(const struct ims_inv *inv, bool s1, bool s2)
+{
+	uint32_t st = inv->flags & (IMS_INV_F_STAGE1 | IMS_INV_F_STAGE2);
+
+	return !st || (s1 && (st & IMS_INV_F_STAGE1)) || (s2 && (st & IMS_INV_F_STAGE2));
+}
+
 static bool ttl_ok(const struct ims_inv *inv, int level)
 {
 	return !inv->ttl || level < 0 || inv->ttl == level + 1;
@@ -62,7 +73,9 @@ static bool iotlb_match(void *opaque, const struct ims_cache_tag *tag, void *pay
 		hit = true;
 		break;
 	case IMS_INV_SCOPE_DOMAIN:
-		hit = e->domain == inv->domain;
+		hit = e->domain == inv->domain &&
+		      stage_ok(inv, e->mode == IMS_XM_S1 || e->mode == IMS_XM_NESTED,
+			       e->mode == IMS_XM_S2 || e->mode == IMS_XM_NESTED);
 		break;
 	case IMS_INV_SCOPE_PASID:
 		hit = domain_ok(inv, e->domain) && e->has_pasid && e->pasid == inv->pasid &&
@@ -76,7 +89,8 @@ static bool iotlb_match(void *opaque, const struct ims_cache_tag *tag, void *pay
 
 		if (!domain_ok(inv, e->domain))
 			break;
-		if (inv->has_pasid && !(e->has_pasid && e->pasid == inv->pasid))
+		if (inv->has_pasid && !(e->has_pasid && e->pasid == inv->pasid) &&
+		    !((inv->flags & IMS_INV_F_GLOBAL_ANY_PASID) && e->global))
 			break;
 		if (s1 && (inv->flags & IMS_INV_F_STAGE1))
 			hit = (inv->flags & IMS_INV_F_STAGE1_ALL_ADDR) ||
@@ -118,7 +132,7 @@ static bool pwc_match(void *opaque, const struct ims_cache_tag *tag, void *paylo
 		hit = true;
 		break;
 	case IMS_INV_SCOPE_DOMAIN:
-		hit = domain == inv->domain;
+		hit = domain == inv->domain && stage_ok(inv, stage == 1, stage == 2);
 		break;
 	case IMS_INV_SCOPE_PASID:
 		hit = stage == 1 && domain_ok(inv, domain) && has_pasid && pasid == inv->pasid;
@@ -167,7 +181,7 @@ static bool ntlb_match(void *opaque, const struct ims_cache_tag *tag, void *payl
 		hit = true;
 		break;
 	case IMS_INV_SCOPE_DOMAIN:
-		hit = domain == inv->domain;
+		hit = domain == inv->domain && stage_ok(inv, false, true);
 		break;
 	case IMS_INV_SCOPE_RANGE:
 		hit = domain_ok(inv, domain) && (inv->flags & IMS_INV_F_STAGE2) &&

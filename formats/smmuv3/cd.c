@@ -59,14 +59,15 @@ static int cd_fail(struct ims_read *rd, struct ims_result *res, unsigned dec, un
  */
 static bool cd_read(struct ims_iommu *iommu, const struct smmu_ste_info *si,
 		    struct ims_xlate_cfg *cfg, struct ims_result *res, enum smmu_label label,
-		    uint64_t addr, uint64_t *buf, unsigned nwords, struct ims_read **rdp)
+		    uint64_t addr, uint64_t *buf, unsigned nwords, struct ims_read **rdp,
+		    uint64_t *pap)
 {
 	uint64_t pa = addr;
 	bool ab;
 
 	*rdp = NULL;
 	if (si->s2 && si->config == SMMU_CONFIG_NESTED) {
-		if (!ims_translate_config_addr(iommu, res, &cfg->s2, addr, &pa)) {
+		if (!ims_translate_config_addr(iommu, res, &cfg->s2, si->vmid, addr, &pa)) {
 			/* A stage-2 fault on a CD-table address: CLASS = CD. */
 			cfg->arch_flags |= SMMU_AF_CD_S2;
 			res->fault.level = -1;
@@ -75,6 +76,8 @@ static bool cd_read(struct ims_iommu *iommu, const struct smmu_ste_info *si,
 		}
 	}
 	*rdp = smmu_config_read(iommu, res, label, addr, pa, buf, nwords, &ab);
+	if (pap)
+		*pap = pa;
 	if (ab) {
 		cd_fail(*rdp, res, SMMU_DEC_ABORT, SMMU_EVT_F_CD_FETCH, pa);
 		return false;
@@ -120,7 +123,7 @@ int smmu_cd_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 	uint32_t ssid = txn->has_pasid ? txn->pasid : 0, flags = 0;
 	bool one_range = si->strw == SMMU_STRW_EL2 && !si->s2 && !(st->cr2 & SMMU_CR2_E2H);
 	unsigned ips, sel;
-	uint64_t cd[8], addr = si->s1ctxptr;
+	uint64_t cd[8], addr = si->s1ctxptr, cd_pa = 0;
 	struct ims_pt_cfg ranges[2];
 	struct ims_read *rd;
 	struct ims_cc_entry *cc;
@@ -142,7 +145,7 @@ int smmu_cd_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 		uint64_t l1cd, l1 = addr + 8 * (uint64_t)(ssid >> split);
 
 		/* Step 2: the L1CD; V = 0 means no CDs for this range of SSIDs. */
-		if (!cd_read(iommu, si, cfg, res, SMMU_LBL_L1CD, l1, &l1cd, 1, &rd))
+		if (!cd_read(iommu, si, cfg, res, SMMU_LBL_L1CD, l1, &l1cd, 1, &rd, NULL))
 			return 0;
 		if (!(l1cd & SMMU_L1CD_V))
 			return cd_fail(rd, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_SUBSTREAMID, 0);
@@ -154,7 +157,7 @@ int smmu_cd_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 	}
 
 	/* Step 3: read the CD. */
-	if (!cd_read(iommu, si, cfg, res, SMMU_LBL_CD, addr, cd, 8, &rd))
+	if (!cd_read(iommu, si, cfg, res, SMMU_LBL_CD, addr, cd, 8, &rd, &cd_pa))
 		return 0;
 
 validate:
@@ -205,9 +208,12 @@ validate:
 	if (!one_range && !(cd[0] & SMMU_CD_0_EPD1) && cd_range(st, cd, true, ips, flags, &ranges[1]))
 		return cd_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
 
-	/* The CD is valid: cache it; its tags and fault recording apply from here. */
+	/*
+	 * The CD is valid: cache it, with the PA it was read from (in nested
+	 * mode addr is an IPA); its tags and fault recording apply from here.
+	 */
 	if (!cc)
-		ims_cc_fill(iommu, IMS_ST_PASID, txn->sid, ssid, true, cd, 8, addr, si->vmid, 0);
+		ims_cc_fill(iommu, IMS_ST_PASID, txn->sid, ssid, true, cd, 8, cd_pa, si->vmid, 0);
 	cfg->pasid = (uint32_t)FIELD_GET(SMMU_CD_0_ASID, cd[0]);
 	cfg->has_pasid = true;
 	cfg->arch_flags |= SMMU_AF_HAVE_CD | ((cd[0] & SMMU_CD_0_R) ? SMMU_AF_S1R : 0);

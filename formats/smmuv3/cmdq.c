@@ -374,7 +374,8 @@ static enum smmu_cerror smmu_decode_cfgi_vms(const struct smmu_state *st, const 
  * These reach stage-1 and nested (combined) entries and the stage-1 walk
  * caches of the VMID, not stage-2-only entries.  Illegal without stage 1.
  * CMD_TLBI_NH_ASID spares global entries (they carry no ASID); the VA forms
- * drop global entries at the address too, as TLBI VAE1 does.
+ * drop global entries at the address too, whatever ASID filled them, as
+ * TLBI VAE1 does (IMS_INV_F_GLOBAL_ANY_PASID).
  */
 static enum smmu_cerror smmu_decode_tlbi_nh(const struct smmu_state *st, unsigned op,
 					    const uint64_t *w, struct ims_inv *d)
@@ -397,6 +398,7 @@ static enum smmu_cerror smmu_decode_tlbi_nh(const struct smmu_state *st, unsigne
 	case SMMU_CMD_TLBI_NH_VA:
 		smmu_tlbi_set_asid(st, w, d);
 		smmu_tlbi_set_addr(st, w, w[1] & SMMU_CMD_TLBI_1_VA, d);
+		d->flags |= IMS_INV_F_GLOBAL_ANY_PASID;
 		break;
 	case SMMU_CMD_TLBI_NH_VAA:
 		smmu_tlbi_set_addr(st, w, w[1] & SMMU_CMD_TLBI_1_VA, d);
@@ -444,6 +446,7 @@ static enum smmu_cerror smmu_decode_tlbi_el2(const struct smmu_state *st, unsign
 		if (e2h)
 			smmu_tlbi_set_asid(st, w, d);
 		smmu_tlbi_set_addr(st, w, w[1] & SMMU_CMD_TLBI_1_VA, d);
+		d->flags |= IMS_INV_F_GLOBAL_ANY_PASID;
 		break;
 	case SMMU_CMD_TLBI_EL2_VAA:
 		smmu_tlbi_set_addr(st, w, w[1] & SMMU_CMD_TLBI_1_VA, d);

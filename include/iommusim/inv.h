@@ -54,6 +54,12 @@ enum {
 	 * mode, 6.5.2.3).
 	 */
 	IMS_INV_F_STAGE1_ALL_ADDR = 1u << 9,
+	/*
+	 * A RANGE scope with a PASID also reaches global (leaf) entries at the
+	 * address whatever PASID they were filled under (SMMUv3 CMD_TLBI_NH_VA,
+	 * as Arm TLBI VAE1: global entries match every ASID).
+	 */
+	IMS_INV_F_GLOBAL_ANY_PASID = 1u << 10,
 };
 
 struct ims_inv {

@@ -168,6 +168,8 @@ static void assert_inv(const struct ims_inv *a, const struct ims_inv *e)
 
 #define T_TLB (IMS_INV_T_IOTLB | IMS_INV_T_WALK)
 #define F_S1 IMS_INV_F_STAGE1
+/* The VA forms with an ASID also reach global entries of any ASID (TLBI VAE1). */
+#define F_GANY IMS_INV_F_GLOBAL_ANY_PASID
 #define F_S2 IMS_INV_F_STAGE2
 
 /* ---- 4.2 prefetch ---- */
@@ -348,7 +350,8 @@ static void test_4_4_tlbi_nh_va_single(void **state)
 	inv = dec_ok(&f, tlbi_w0(OP_TLBI_NH_VA, 7, 3, 5, 0x77),
 		     tlbi_w1(0xffff800012345000ull, 1, 3, 0));
 	assert_inv(&inv, &(struct ims_inv){ .targets = T_TLB, .scope = IMS_INV_SCOPE_RANGE,
-					     .flags = F_S1 | IMS_INV_F_LEAF, .has_domain = true,
+					     .flags = F_S1 | IMS_INV_F_LEAF | F_GANY,
+					     .has_domain = true,
 					     .domain = 5, .has_pasid = true, .pasid = 0x77,
 					     .addr_first = 0xffff800012345000ull,
 					     .addr_last = 0xffff800012345fffull, .granule_lg2 = 12,
@@ -419,7 +422,7 @@ static void test_4_4_1_range(void **state)
 		assert_int_equal(inv.addr_last, t[i].last);
 		assert_int_equal(inv.granule_lg2, t[i].granule_lg2);
 		assert_int_equal(inv.ttl, t[i].ttl_out);
-		assert_int_equal(inv.flags, F_S1 | IMS_INV_F_LEAF);
+		assert_int_equal(inv.flags, F_S1 | IMS_INV_F_LEAF | F_GANY);
 	}
 	/* The same arithmetic for NH_VAA, EL2_VA(A) and S2_IPA. */
 	inv = dec_ok(&f, tlbi_w0(OP_TLBI_S2_IPA, 1, 5, 3, 0), tlbi_w1(0x7fff12345000ull, 0, 0, 3));
@@ -452,7 +455,8 @@ static void test_4_4_tlbi_el2(void **state)
 					     .arch_name = "CMD_TLBI_EL2_ASID" });
 	inv = dec_ok(&f, tlbi_w0(OP_TLBI_EL2_VA, 0, 0, 0x55, 0x66), tlbi_w1(0x9000, 1, 0, 0));
 	assert_inv(&inv, &(struct ims_inv){ .targets = T_TLB, .scope = IMS_INV_SCOPE_RANGE,
-					     .flags = F_S1 | IMS_INV_F_LEAF, .has_pasid = true,
+					     .flags = F_S1 | IMS_INV_F_LEAF | F_GANY,
+					     .has_pasid = true,
 					     .pasid = 0x66, .addr_first = 0x9000,
 					     .addr_last = 0x9fff, .granule_lg2 = 12,
 					     .arch_op = 0x22, .arch_name = "CMD_TLBI_EL2_VA" });
