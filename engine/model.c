@@ -75,6 +75,61 @@ int ims_json_u64(json_t *v, uint64_t *out)
 	return -EINVAL;
 }
 
+int ims_json_reg(json_t *v, const char *label, const char *path, const char *regname,
+		 unsigned width, const struct ims_reg_field *fields, size_t nfields, uint64_t *out,
+		 char *err, size_t errlen)
+{
+	uint64_t max = width >= 64 ? UINT64_MAX : (UINT64_C(1) << width) - 1, val = 0, x;
+	const char *key;
+	json_t *fv;
+
+	if (json_is_string(v) || json_is_integer(v)) {
+		if (ims_json_u64(v, &val) || val > max)
+			return ims_errf(err, errlen,
+					"%s: field \"%s\" must be a %u-bit register value such as "
+					"\"0x1234\"", label, path, width);
+		*out = val;
+		return 0;
+	}
+	if (!json_is_object(v))
+		return ims_errf(err, errlen,
+				"%s: field \"%s\" must be a register value or an object of named "
+				"fields, not %s", label, path, ims_json_type_name(v));
+	if ((fv = json_object_get(v, "value")) && (ims_json_u64(fv, &val) || val > max))
+		return ims_errf(err, errlen, "%s: field \"%s.value\" must be a %u-bit value", label,
+				path, width);
+	json_object_foreach(v, key, fv) {
+		const struct ims_reg_field *f = NULL;
+		unsigned shift;
+
+		if (!strcmp(key, "value"))
+			continue;
+		for (size_t i = 0; i < nfields; i++)
+			if (!strcmp(fields[i].name, key))
+				f = &fields[i];
+		if (!f) {
+			char list[512] = "";
+
+			for (size_t i = 0; i < nfields; i++) {
+				strncat(list, fields[i].name, sizeof(list) - strlen(list) - 1);
+				if (i + 1 < nfields)
+					strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+			}
+			return ims_errf(err, errlen, "%s: field \"%s.%s\" is not a field of %s "
+					"(fields: %s)", label, path, key, regname,
+					nfields ? list : "none; give a value");
+		}
+		shift = (unsigned)__builtin_ctzll(f->mask);
+		if (ims_json_u64(fv, &x) || x > (f->mask >> shift))
+			return ims_errf(err, errlen,
+					"%s: field \"%s.%s\" must be an integer from 0 to %llu", label,
+					path, key, (unsigned long long)(f->mask >> shift));
+		val = (val & ~f->mask) | ((x << shift) & f->mask);
+	}
+	*out = val;
+	return 0;
+}
+
 static const char *const arch_names[] = {
 	[IMS_ARCH_VTD] = "vtd",
 	[IMS_ARCH_SMMUV3] = "smmuv3",

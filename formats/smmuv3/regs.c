@@ -24,14 +24,10 @@
 
 #include "formats/smmuv3/smmu_int.h"
 
-struct field {
-	const char *name;
-	uint64_t mask;
-};
 
 #define NF(a) (sizeof(a) / sizeof((a)[0]))
 
-static const struct field idr0_fields[] = {
+static const struct ims_reg_field idr0_fields[] = {
 	{ "S2P", SMMU_IDR0_S2P },         { "S1P", SMMU_IDR0_S1P },
 	{ "TTF", SMMU_IDR0_TTF },         { "COHACC", SMMU_IDR0_COHACC },
 	{ "BTM", SMMU_IDR0_BTM },         { "HTTU", SMMU_IDR0_HTTU },
@@ -47,7 +43,7 @@ static const struct field idr0_fields[] = {
 	{ "RME_IMPL", SMMU_IDR0_RME_IMPL },
 };
 
-static const struct field idr1_fields[] = {
+static const struct ims_reg_field idr1_fields[] = {
 	{ "SIDSIZE", SMMU_IDR1_SIDSIZE },   { "SSIDSIZE", SMMU_IDR1_SSIDSIZE },
 	{ "PRIQS", SMMU_IDR1_PRIQS },       { "EVENTQS", SMMU_IDR1_EVENTQS },
 	{ "CMDQS", SMMU_IDR1_CMDQS },       { "ATTR_PERMS_OVR", SMMU_IDR1_ATTR_PERMS_OVR },
@@ -56,35 +52,35 @@ static const struct field idr1_fields[] = {
 	{ "TABLES_PRESET", SMMU_IDR1_TABLES_PRESET }, { "ECMDQ", SMMU_IDR1_ECMDQ },
 };
 
-static const struct field idr2_fields[] = {
+static const struct ims_reg_field idr2_fields[] = {
 	{ "BA_VATOS", SMMU_IDR2_BA_VATOS },
 };
 
-static const struct field idr3_fields[] = {
+static const struct ims_reg_field idr3_fields[] = {
 	{ "HAD", SMMU_IDR3_HAD },     { "PBHA", SMMU_IDR3_PBHA }, { "XNX", SMMU_IDR3_XNX },
 	{ "PPS", SMMU_IDR3_PPS },     { "MPAM", SMMU_IDR3_MPAM }, { "FWB", SMMU_IDR3_FWB },
 	{ "STT", SMMU_IDR3_STT },     { "RIL", SMMU_IDR3_RIL },   { "BBML", SMMU_IDR3_BBML },
 	{ "E0PD", SMMU_IDR3_E0PD },   { "PTWNNC", SMMU_IDR3_PTWNNC }, { "DPT", SMMU_IDR3_DPT },
 };
 
-static const struct field idr5_fields[] = {
+static const struct ims_reg_field idr5_fields[] = {
 	{ "OAS", SMMU_IDR5_OAS },         { "GRAN4K", SMMU_IDR5_GRAN4K },
 	{ "GRAN16K", SMMU_IDR5_GRAN16K }, { "GRAN64K", SMMU_IDR5_GRAN64K },
 	{ "VAX", SMMU_IDR5_VAX },         { "STALL_MAX", SMMU_IDR5_STALL_MAX },
 };
 
-static const struct field iidr_fields[] = {
+static const struct ims_reg_field iidr_fields[] = {
 	{ "Implementer", SMMU_IIDR_IMPLEMENTER }, { "Revision", SMMU_IIDR_REVISION },
 	{ "Variant", SMMU_IIDR_VARIANT },         { "ProductID", SMMU_IIDR_PRODUCTID },
 };
 
-static const struct field aidr_fields[] = {
+static const struct ims_reg_field aidr_fields[] = {
 	{ "ArchMinorRev", SMMU_AIDR_MINOR }, { "ArchMajorRev", SMMU_AIDR_MAJOR },
 };
 
 static const struct {
 	const char *name;
-	const struct field *fields;
+	const struct ims_reg_field *fields;
 	size_t nfields;
 	bool required;
 } regs[] = {
@@ -113,61 +109,6 @@ bool smmu_granule_supported(const struct smmu_state *st, unsigned granule_lg2)
 	case 16: return st->idr[5] & SMMU_IDR5_GRAN64K;
 	default: return false;
 	}
-}
-
-static int parse_reg(json_t *v, const char *label, const char *reg, const struct field *fields,
-		     size_t nfields, uint32_t *out, char *err, size_t errlen)
-{
-	const char *key;
-	json_t *fv;
-	uint64_t val = 0, x;
-
-	if (json_is_string(v) || json_is_integer(v)) {
-		if (ims_json_u64(v, &val) || val > UINT32_MAX)
-			return ims_errf(err, errlen,
-					"%s: field \"smmuv3.%s\" must be a 32-bit register value "
-					"such as \"0x1234\"",
-					label, reg);
-		*out = (uint32_t)val;
-		return 0;
-	}
-	if (!json_is_object(v))
-		return ims_errf(err, errlen,
-				"%s: field \"smmuv3.%s\" must be a register value or an object of "
-				"named fields, not %s",
-				label, reg, ims_json_type_name(v));
-	if ((fv = json_object_get(v, "value")) && (ims_json_u64(fv, &val) || val > UINT32_MAX))
-		return ims_errf(err, errlen, "%s: field \"smmuv3.%s.value\" must be a 32-bit value",
-				label, reg);
-	json_object_foreach(v, key, fv) {
-		const struct field *f = NULL;
-
-		if (!strcmp(key, "value"))
-			continue;
-		for (size_t i = 0; i < nfields; i++)
-			if (!strcmp(fields[i].name, key))
-				f = &fields[i];
-		if (!f) {
-			char list[512] = "";
-
-			for (size_t i = 0; i < nfields; i++) {
-				strncat(list, fields[i].name, sizeof(list) - strlen(list) - 1);
-				if (i + 1 < nfields)
-					strncat(list, ", ", sizeof(list) - strlen(list) - 1);
-			}
-			return ims_errf(err, errlen,
-					"%s: field \"smmuv3.%s.%s\" is not a field of SMMU_%s "
-					"(fields: %s)",
-					label, reg, key, reg, nfields ? list : "none; give a value");
-		}
-		if (ims_json_u64(fv, &x) || x > FIELD_MAX(f->mask))
-			return ims_errf(err, errlen,
-					"%s: field \"smmuv3.%s.%s\" must be an integer from 0 to %llu",
-					label, reg, key, (unsigned long long)FIELD_MAX(f->mask));
-		val = (val & ~f->mask) | ((x << FIELD_SHIFT(f->mask)) & f->mask);
-	}
-	*out = (uint32_t)val;
-	return 0;
 }
 
 /* A model gap: the message says "unimplemented", the result is -EOPNOTSUPP. */
@@ -346,10 +287,16 @@ int smmu_regs_parse(json_t *sec, const char *label, unsigned haw, struct smmu_st
 						label, regs[i].name);
 			continue;
 		}
-		rc = parse_reg(v, label, regs[i].name, regs[i].fields, regs[i].nfields, &vals[i],
-			       err, errlen);
+		char path[32], regname[32];
+		uint64_t val;
+
+		snprintf(path, sizeof(path), "smmuv3.%s", regs[i].name);
+		snprintf(regname, sizeof(regname), "SMMU_%s", regs[i].name);
+		rc = ims_json_reg(v, label, path, regname, 32, regs[i].fields, regs[i].nfields, &val,
+				  err, errlen);
 		if (rc)
 			return rc;
+		vals[i] = (uint32_t)val;
 	}
 	/* Validate into a scratch copy; commit only a consistent set. */
 	{

@@ -16,12 +16,7 @@
 
 #include "formats/vtd/vtd_int.h"
 
-struct field {
-	const char *name;
-	uint64_t mask;
-};
-
-static const struct field cap_fields[] = {
+static const struct ims_reg_field cap_fields[] = {
 	{ "ND", VTD_CAP_ND },       { "AFL", VTD_CAP_AFL },     { "RWBF", VTD_CAP_RWBF },
 	{ "PLMR", VTD_CAP_PLMR },   { "PHMR", VTD_CAP_PHMR },   { "CM", VTD_CAP_CM },
 	{ "SAGAW", VTD_CAP_SAGAW }, { "MGAW", VTD_CAP_MGAW },   { "ZLR", VTD_CAP_ZLR },
@@ -33,7 +28,7 @@ static const struct field cap_fields[] = {
 	{ "ESRTPS", VTD_CAP_ESRTPS },
 };
 
-static const struct field ecap_fields[] = {
+static const struct ims_reg_field ecap_fields[] = {
 	{ "C", VTD_ECAP_C },           { "QI", VTD_ECAP_QI },       { "DT", VTD_ECAP_DT },
 	{ "IR", VTD_ECAP_IR },         { "EIM", VTD_ECAP_EIM },     { "PT", VTD_ECAP_PT },
 	{ "SC", VTD_ECAP_SC },         { "IRO", VTD_ECAP_IRO },     { "MHMV", VTD_ECAP_MHMV },
@@ -46,51 +41,6 @@ static const struct field ecap_fields[] = {
 	{ "FLTS", VTD_ECAP_FSTS },     { "SMPWCS", VTD_ECAP_SMPWCS }, { "RPS", VTD_ECAP_RPS },
 	{ "ADMS", VTD_ECAP_ADMS },     { "RPRIVS", VTD_ECAP_RPRIVS },
 };
-
-static int parse_reg(json_t *v, const char *label, const char *reg, const struct field *fields,
-		     size_t nfields, uint64_t *out, char *err, size_t errlen)
-{
-	const char *key;
-	json_t *fv;
-	uint64_t val = 0, x;
-
-	if (json_is_string(v) || json_is_integer(v)) {
-		if (ims_json_u64(v, out))
-			return ims_errf(err, errlen,
-					"%s: field \"vtd.%s\" must be a 64-bit register value such "
-					"as \"0x1234\"",
-					label, reg);
-		return 0;
-	}
-	if (!json_is_object(v))
-		return ims_errf(err, errlen,
-				"%s: field \"vtd.%s\" must be a register value or an object of "
-				"named fields, not %s",
-				label, reg, ims_json_type_name(v));
-	if ((fv = json_object_get(v, "value")) && ims_json_u64(fv, &val))
-		return ims_errf(err, errlen, "%s: field \"vtd.%s.value\" must be a 64-bit value",
-				label, reg);
-	json_object_foreach(v, key, fv) {
-		const struct field *f = NULL;
-
-		if (!strcmp(key, "value"))
-			continue;
-		for (size_t i = 0; i < nfields; i++)
-			if (!strcmp(fields[i].name, key))
-				f = &fields[i];
-		if (!f)
-			return ims_errf(err, errlen, "%s: field \"vtd.%s.%s\" is not a %s field",
-					label, reg, key, reg);
-		if (ims_json_u64(fv, &x) || x > FIELD_MAX(f->mask))
-			return ims_errf(err, errlen,
-					"%s: field \"vtd.%s.%s\" must be an integer from 0 to %llu",
-					label, reg, key,
-					(unsigned long long)FIELD_MAX(f->mask));
-		val = (val & ~f->mask) | ((x << FIELD_SHIFT(f->mask)) & f->mask);
-	}
-	*out = val;
-	return 0;
-}
 
 int vtd_caps_parse(json_t *sec, const char *label, uint64_t *cap, uint64_t *ecap,
 		   unsigned *fault_records, char *err, size_t errlen)
@@ -112,14 +62,14 @@ int vtd_caps_parse(json_t *sec, const char *label, uint64_t *cap, uint64_t *ecap
 	}
 	if (!(v = json_object_get(sec, "cap")))
 		return ims_errf(err, errlen, "%s: field \"vtd.cap\" is missing", label);
-	rc = parse_reg(v, label, "cap", cap_fields, sizeof(cap_fields) / sizeof(cap_fields[0]), &c,
-		       err, errlen);
+	rc = ims_json_reg(v, label, "vtd.cap", "CAP_REG", 64, cap_fields,
+			  sizeof(cap_fields) / sizeof(cap_fields[0]), &c, err, errlen);
 	if (rc)
 		return rc;
 	if (!(v = json_object_get(sec, "ecap")))
 		return ims_errf(err, errlen, "%s: field \"vtd.ecap\" is missing", label);
-	rc = parse_reg(v, label, "ecap", ecap_fields, sizeof(ecap_fields) / sizeof(ecap_fields[0]),
-		       &e, err, errlen);
+	rc = ims_json_reg(v, label, "vtd.ecap", "ECAP_REG", 64, ecap_fields,
+			  sizeof(ecap_fields) / sizeof(ecap_fields[0]), &e, err, errlen);
 	if (rc)
 		return rc;
 
