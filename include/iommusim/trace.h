@@ -175,6 +175,31 @@ int ims_replay_finish(struct ims_replay *rp);
 const struct ims_replay_stats *ims_replay_stats(const struct ims_replay *rp);
 void ims_replay_free(struct ims_replay *rp);
 
+/* ---- IOVA allocation (traces/iova.c) ---- */
+
+/*
+ * An IOVA allocator shaped like Linux's: size-aligned ranges allocated
+ * top-down below `limit`, with per-CPU caches ("magazines") of recently
+ * freed ranges for each power-of-two size up to 2^cache_max_lg2 pages, so
+ * that a freed range is reused by the next allocation of its size on that
+ * CPU.  cache_max_lg2 = 0 disables the caches; Linux caches 1..32 pages
+ * (cache_max_lg2 = 5, IOVA_RANGE_CACHE_MAX_SIZE = 6 orders).  Deterministic.
+ */
+struct ims_iova;
+int ims_iova_new(uint64_t base, uint64_t limit, unsigned cpus, unsigned cache_max_lg2,
+		 struct ims_iova **out);
+/*
+ * A range of `size` bytes in 4 KiB pages, aligned to its size rounded up to a
+ * power of two (sizes below 2^cache_max_lg2 pages also occupy that rounded
+ * size, as in Linux), or 0 when full.  cpu is taken modulo cpus.
+ */
+uint64_t ims_iova_alloc(struct ims_iova *a, unsigned cpu, uint64_t size);
+/* Give back a range from ims_iova_alloc with the size it was asked for. */
+void ims_iova_free(struct ims_iova *a, unsigned cpu, uint64_t iova, uint64_t size);
+/* Release every range and empty every cache; the allocator stays usable. */
+void ims_iova_free_all(struct ims_iova *a);
+void ims_iova_destroy(struct ims_iova *a);
+
 /* ---- workload generators (traces/gen.c) ---- */
 
 /*
@@ -199,6 +224,14 @@ const char *ims_gen_describe(const char *workload);
  */
 int ims_import_ftrace(const char *path, ims_emit_fn emit, void *opaque, char *err,
 		      size_t errlen);
+
+/* Importer options (docs/workloads.md, "Importing ftrace"); all off by default. */
+struct ims_ftrace_opts {
+	bool dma_per_map; /* after each map, one DMA touching each mapped page */
+};
+/* ims_import_ftrace with options (NULL: the defaults). */
+int ims_import_ftrace_opts(const char *path, const struct ims_ftrace_opts *opts, ims_emit_fn emit,
+			   void *opaque, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }
