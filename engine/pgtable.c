@@ -1,5 +1,5 @@
 /*
- * pgtable.c - software's side of the page-table formats: lookup and map.
+ * pgtable.c - software's side of the page-table formats: lookup, map, unmap.
  *
  * Builders (scenario steps, tests, later the iommufd host driver) write
  * tables through the same format descriptions the walker reads them with,
@@ -107,4 +107,38 @@ int ims_pt_map(struct ims_mem *mem, const struct ims_pt_cfg *cfg, const struct i
 		table = pte.addr;
 	}
 	return -EINVAL;
+}
+
+int ims_pt_unmap(struct ims_mem *mem, const struct ims_pt_cfg *cfg, const struct ims_pt_cfg *via,
+		 uint64_t iova, unsigned *size_lg2)
+{
+	uint64_t table = cfg->root;
+
+	for (int level = (int)cfg->levels - 1; level >= 0; level--) {
+		unsigned shift = ims_pt_level_shift(cfg, (unsigned)level);
+		unsigned bits = ims_pt_level_bits(cfg, (unsigned)level);
+		uint64_t idx = (iova >> shift) & ims_mask_lg2(bits);
+		uint64_t pa, e;
+		struct ims_pte pte;
+		int rc = table_pa(mem, via, table + (idx << cfg->fmt->entry_lg2), &pa);
+
+		if (rc)
+			return rc;
+		if (ims_mem_read64(mem, pa, &e) != IMS_MEM_OK)
+			return -EFAULT;
+		cfg->fmt->decode(cfg, (unsigned)level, e, &pte);
+		if (pte.kind == IMS_PTE_LEAF) {
+			if (*size_lg2 && *size_lg2 != pte.size_lg2)
+				return -EINVAL;
+			/* Zero is "not present" in every format. */
+			if (ims_mem_write64(mem, pa, 0) != IMS_MEM_OK)
+				return -EFAULT;
+			*size_lg2 = pte.size_lg2;
+			return 0;
+		}
+		if (pte.kind != IMS_PTE_TABLE || level == 0)
+			return -ENOENT;
+		table = pte.addr;
+	}
+	return -ENOENT;
 }

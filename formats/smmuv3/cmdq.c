@@ -816,3 +816,89 @@ int smmu_cmdq_process(struct ims_iommu *iommu,
 		*consumed = n;
 	return 0;
 }
+
+/*
+ * ---- Encoders: software's side of the same commands ----
+ *
+ * What a driver writes into the command queue, built with the masks the
+ * decoder reads.  Fields are truncated to their width.  The range fields
+ * (4.4.1: TG, NUM, SCALE, TTL) are meaningful only with SMMU_IDR3.RIL;
+ * pass zeros for a single-address command.
+ */
+
+static void smmu_cmd_tlbi(uint64_t w[2], unsigned op, uint16_t vmid, uint16_t asid,
+			  uint64_t addr_field, bool leaf, unsigned tg, unsigned scale,
+			  unsigned num, unsigned ttl)
+{
+	w[0] = FIELD_PREP(SMMU_CMD_0_OP, op) | FIELD_PREP(SMMU_CMD_TLBI_0_NUM, num) |
+	       FIELD_PREP(SMMU_CMD_TLBI_0_SCALE, scale) | FIELD_PREP(SMMU_CMD_TLBI_0_VMID, vmid) |
+	       FIELD_PREP(SMMU_CMD_TLBI_0_ASID, asid);
+	w[1] = addr_field | (leaf ? SMMU_CMD_TLBI_1_LEAF : 0) | FIELD_PREP(SMMU_CMD_TLBI_1_TTL, ttl) |
+	       FIELD_PREP(SMMU_CMD_TLBI_1_TG, tg);
+}
+
+/* 4.4.2 CMD_TLBI_NH_VA: stage-1 entries of (VMID, ASID) at VA (or a 4.4.1 range). */
+void smmu_cmd_tlbi_nh_va(uint64_t w[2], uint16_t vmid, uint16_t asid, uint64_t addr, bool leaf,
+			 unsigned tg, unsigned scale, unsigned num, unsigned ttl)
+{
+	smmu_cmd_tlbi(w, SMMU_CMD_TLBI_NH_VA, vmid, asid, addr & SMMU_CMD_TLBI_1_VA, leaf, tg, scale,
+		      num, ttl);
+}
+
+/* 4.4.2 CMD_TLBI_NH_ASID: every non-global stage-1 entry of (VMID, ASID). */
+void smmu_cmd_tlbi_nh_asid(uint64_t w[2], uint16_t vmid, uint16_t asid)
+{
+	smmu_cmd_tlbi(w, SMMU_CMD_TLBI_NH_ASID, vmid, asid, 0, false, 0, 0, 0, 0);
+}
+
+/* 4.4.2 CMD_TLBI_NH_ALL: every stage-1 entry of VMID. */
+void smmu_cmd_tlbi_nh_all(uint64_t w[2], uint16_t vmid)
+{
+	smmu_cmd_tlbi(w, SMMU_CMD_TLBI_NH_ALL, vmid, 0, 0, false, 0, 0, 0, 0);
+}
+
+/* 4.4 CMD_TLBI_S2_IPA: stage-2 entries of VMID at IPA (or a 4.4.1 range). */
+void smmu_cmd_tlbi_s2_ipa(uint64_t w[2], uint16_t vmid, uint64_t addr, bool leaf, unsigned tg,
+			  unsigned scale, unsigned num, unsigned ttl)
+{
+	smmu_cmd_tlbi(w, SMMU_CMD_TLBI_S2_IPA, vmid, 0, addr & SMMU_CMD_TLBI_1_IPA, leaf, tg, scale,
+		      num, ttl);
+}
+
+/* 4.4 CMD_TLBI_S12_VMALL: everything of VMID, both stages. */
+void smmu_cmd_tlbi_s12_vmall(uint64_t w[2], uint16_t vmid)
+{
+	smmu_cmd_tlbi(w, SMMU_CMD_TLBI_S12_VMALL, vmid, 0, 0, false, 0, 0, 0, 0);
+}
+
+/* 4.4 CMD_TLBI_NSNH_ALL: every Non-secure non-hypervisor entry. */
+void smmu_cmd_tlbi_nsnh_all(uint64_t w[2])
+{
+	smmu_cmd_tlbi(w, SMMU_CMD_TLBI_NSNH_ALL, 0, 0, 0, false, 0, 0, 0, 0);
+}
+
+/*
+ * 4.7 CMD_SYNC with completion signal cs (0 none, 1 SIG_IRQ, 2 SIG_SEV);
+ * with SIG_IRQ and SMMU_IDR0.MSI, msi_data is written to msi_addr.
+ */
+void smmu_cmd_sync(uint64_t w[2], unsigned cs, uint64_t msi_addr, uint32_t msi_data)
+{
+	w[0] = FIELD_PREP(SMMU_CMD_0_OP, SMMU_CMD_SYNC) | FIELD_PREP(SMMU_CMD_SYNC_0_CS, cs) |
+	       FIELD_PREP(SMMU_CMD_SYNC_0_MSIDATA, msi_data);
+	w[1] = msi_addr & SMMU_CMD_SYNC_1_MSIADDR;
+}
+
+/* 4.3 CMD_CFGI_STE: the STE of sid (leaf: keep the level-1 descriptor). */
+void smmu_cmd_cfgi_ste(uint64_t w[2], uint32_t sid, bool leaf)
+{
+	w[0] = FIELD_PREP(SMMU_CMD_0_OP, SMMU_CMD_CFGI_STE) | FIELD_PREP(SMMU_CMD_CFGI_0_SID, sid);
+	w[1] = leaf ? SMMU_CMD_CFGI_1_LEAF : 0;
+}
+
+/* 4.3 CMD_CFGI_CD: the CD of (sid, ssid) (leaf: keep the level-1 CD descriptor). */
+void smmu_cmd_cfgi_cd(uint64_t w[2], uint32_t sid, uint32_t ssid, bool leaf)
+{
+	w[0] = FIELD_PREP(SMMU_CMD_0_OP, SMMU_CMD_CFGI_CD) | FIELD_PREP(SMMU_CMD_CFGI_0_SID, sid) |
+	       FIELD_PREP(SMMU_CMD_CFGI_0_SSID, ssid);
+	w[1] = leaf ? SMMU_CMD_CFGI_1_LEAF : 0;
+}

@@ -615,3 +615,104 @@ int vtd_decode_inv(struct ims_iommu *iommu, const uint64_t *words, unsigned nwor
 	*arch_err = VTD_IQE_NONE;
 	return 0;
 }
+
+/*
+ * ---- Encoders: software's side of the same descriptors ----
+ *
+ * What a driver writes into the invalidation queue, built with the masks the
+ * decoder reads.  Each fills the 128-bit form w[0..1]; the 256-bit form
+ * appends two zero words.  Fields are truncated to their width, as the
+ * hardware would see them.
+ */
+
+static uint64_t vtd_desc_type(unsigned type)
+{
+	return FIELD_PREP(VTD_DESC_0_TYPE_LO, type) |
+	       FIELD_PREP(VTD_DESC_0_TYPE_HI, FIELD_GET(VTD_DESC_TYPE_HI_IN_TYPE, type));
+}
+
+/* 6.5.2.3 IOTLB invalidate, page-selective-within-domain (G = 11b). */
+void vtd_desc_iotlb_psi(uint64_t w[2], uint16_t did, uint64_t addr, unsigned am, bool ih, bool dr,
+			bool dw)
+{
+	w[0] = vtd_desc_type(VTD_DESC_IOTLB) | FIELD_PREP(VTD_IOTLB_0_G, VTD_IOTLB_G_PAGE) |
+	       FIELD_PREP(VTD_IOTLB_0_DID, did) | (dr ? VTD_IOTLB_0_DR : 0) |
+	       (dw ? VTD_IOTLB_0_DW : 0);
+	w[1] = (addr & VTD_IOTLB_1_ADDR) | FIELD_PREP(VTD_IOTLB_1_AM, am) |
+	       (ih ? VTD_IOTLB_1_IH : 0);
+}
+
+/* 6.5.2.3 IOTLB invalidate, domain-selective (G = 10b). */
+void vtd_desc_iotlb_dsi(uint64_t w[2], uint16_t did, bool dr, bool dw)
+{
+	w[0] = vtd_desc_type(VTD_DESC_IOTLB) | FIELD_PREP(VTD_IOTLB_0_G, VTD_IOTLB_G_DOMAIN) |
+	       FIELD_PREP(VTD_IOTLB_0_DID, did) | (dr ? VTD_IOTLB_0_DR : 0) |
+	       (dw ? VTD_IOTLB_0_DW : 0);
+	w[1] = 0;
+}
+
+/* 6.5.2.3 IOTLB invalidate, global (G = 01b). */
+void vtd_desc_iotlb_global(uint64_t w[2], bool dr, bool dw)
+{
+	w[0] = vtd_desc_type(VTD_DESC_IOTLB) | FIELD_PREP(VTD_IOTLB_0_G, VTD_IOTLB_G_GLOBAL) |
+	       (dr ? VTD_IOTLB_0_DR : 0) | (dw ? VTD_IOTLB_0_DW : 0);
+	w[1] = 0;
+}
+
+/*
+ * 6.5.2.4 PASID-based-IOTLB invalidate: page-selective-within-PASID (G =
+ * 11b, addr/am/ih used) when page, else PASID-selective (G = 10b).
+ */
+void vtd_desc_piotlb(uint64_t w[2], uint16_t did, uint32_t pasid, bool page, uint64_t addr,
+		     unsigned am, bool ih)
+{
+	w[0] = vtd_desc_type(VTD_DESC_PIOTLB) |
+	       FIELD_PREP(VTD_PIOTLB_0_G, page ? VTD_PIOTLB_G_PAGE : VTD_PIOTLB_G_PASID) |
+	       FIELD_PREP(VTD_PIOTLB_0_DID, did) | FIELD_PREP(VTD_PIOTLB_0_PASID, pasid);
+	w[1] = page ? (addr & VTD_PIOTLB_1_ADDR) | FIELD_PREP(VTD_PIOTLB_1_AM, am) |
+			      (ih ? VTD_PIOTLB_1_IH : 0)
+		    : 0;
+}
+
+/* 6.5.2.2 PASID-cache invalidate, PASID-selective (G = 01b). */
+void vtd_desc_pc_pasid(uint64_t w[2], uint16_t did, uint32_t pasid)
+{
+	w[0] = vtd_desc_type(VTD_DESC_PC) | FIELD_PREP(VTD_PC_0_G, VTD_PC_G_PASID) |
+	       FIELD_PREP(VTD_PC_0_DID, did) | FIELD_PREP(VTD_PC_0_PASID, pasid);
+	w[1] = 0;
+}
+
+/* 6.5.2.2 PASID-cache invalidate, domain-selective (G = 00b). */
+void vtd_desc_pc_domain(uint64_t w[2], uint16_t did)
+{
+	w[0] = vtd_desc_type(VTD_DESC_PC) | FIELD_PREP(VTD_PC_0_G, VTD_PC_G_DOMAIN) |
+	       FIELD_PREP(VTD_PC_0_DID, did);
+	w[1] = 0;
+}
+
+/* 6.5.2.1 Context-cache invalidate, device-selective (G = 11b) with FM 00b. */
+void vtd_desc_cc_device(uint64_t w[2], uint16_t did, uint16_t sid)
+{
+	w[0] = vtd_desc_type(VTD_DESC_CC) | FIELD_PREP(VTD_CC_0_G, VTD_CC_G_DEVICE) |
+	       FIELD_PREP(VTD_CC_0_DID, did) | FIELD_PREP(VTD_CC_0_SID, sid);
+	w[1] = 0;
+}
+
+/* 6.5.2.1 Context-cache invalidate, global (G = 01b). */
+void vtd_desc_cc_global(uint64_t w[2])
+{
+	w[0] = vtd_desc_type(VTD_DESC_CC) | FIELD_PREP(VTD_CC_0_G, VTD_CC_G_GLOBAL);
+	w[1] = 0;
+}
+
+/*
+ * 6.5.2.8 Invalidation wait: with sw, the hardware writes data to
+ * status_addr (4-byte aligned; bits 1:0 dropped) on completion; fn fences
+ * later descriptors.
+ */
+void vtd_desc_wait(uint64_t w[2], uint64_t status_addr, uint32_t data, bool sw, bool fn)
+{
+	w[0] = vtd_desc_type(VTD_DESC_WAIT) | (sw ? VTD_WAIT_0_SW : 0) | (fn ? VTD_WAIT_0_FN : 0) |
+	       (sw ? FIELD_PREP(VTD_WAIT_0_STDATA, data) : 0);
+	w[1] = sw ? status_addr & VTD_WAIT_1_STADDR : 0;
+}

@@ -198,6 +198,17 @@ int ims_pt_lookup(struct ims_mem *mem, const struct ims_pt_cfg *cfg,
 		  const struct ims_pt_cfg *via, uint64_t iova, uint64_t *out,
 		  unsigned *size_lg2);
 
+/*
+ * Clear the leaf that maps iova, as software unmapping does: the entry
+ * becomes zero (not present in every format); tables are kept.  *size_lg2
+ * on entry: the leaf size expected (0: whatever maps iova); on return: the
+ * size of the leaf cleared.  Returns 0, -ENOENT when iova is not mapped,
+ * -EINVAL when it is mapped by a leaf of another size (nothing changes),
+ * -EFAULT when memory is missing.
+ */
+int ims_pt_unmap(struct ims_mem *mem, const struct ims_pt_cfg *cfg, const struct ims_pt_cfg *via,
+		 uint64_t iova, unsigned *size_lg2);
+
 #ifdef __cplusplus
 }
 #endif

@@ -147,6 +147,27 @@ int smmu_reg_read(struct ims_iommu *iommu, const char *name, uint64_t *value);
 /* Commands the command queue handed on since the instance was made. */
 uint64_t smmu_cmds_applied(struct ims_iommu *iommu);
 
+/*
+ * Command encoders (chapter 4): what software writes into the command
+ * queue, two words per command.  Fields are truncated to their width.  The
+ * range fields of the TLBI commands (4.4.1: TG 1/2/3 = 4K/16K/64K granule,
+ * range (NUM + 1) * 2^SCALE granules, TTL the leaf level) need
+ * SMMU_IDR3.RIL; pass zeros for a single-address command.
+ */
+void smmu_cmd_tlbi_nh_va(uint64_t w[2], uint16_t vmid, uint16_t asid, uint64_t addr, bool leaf,
+			 unsigned tg, unsigned scale, unsigned num, unsigned ttl);
+void smmu_cmd_tlbi_nh_asid(uint64_t w[2], uint16_t vmid, uint16_t asid);
+void smmu_cmd_tlbi_nh_all(uint64_t w[2], uint16_t vmid);
+void smmu_cmd_tlbi_s2_ipa(uint64_t w[2], uint16_t vmid, uint64_t addr, bool leaf, unsigned tg,
+			  unsigned scale, unsigned num, unsigned ttl);
+void smmu_cmd_tlbi_s12_vmall(uint64_t w[2], uint16_t vmid);
+void smmu_cmd_tlbi_nsnh_all(uint64_t w[2]);
+/* 4.7 CMD_SYNC: cs 0 none, 1 SIG_IRQ (MSI write of msi_data to msi_addr with IDR0.MSI), 2 SIG_SEV. */
+void smmu_cmd_sync(uint64_t w[2], unsigned cs, uint64_t msi_addr, uint32_t msi_data);
+/* 4.3 CMD_CFGI_STE of sid; CMD_CFGI_CD of (sid, ssid). */
+void smmu_cmd_cfgi_ste(uint64_t w[2], uint32_t sid, bool leaf);
+void smmu_cmd_cfgi_cd(uint64_t w[2], uint32_t sid, uint32_t ssid, bool leaf);
+
 #ifdef __cplusplus
 }
 #endif

@@ -142,6 +142,30 @@ enum vtd_desc_type {
 	VTD_DESC_PDEVTLB = 8,     /* PASID-based device-TLB invalidate */
 };
 
+/*
+ * Descriptor encoders (6.5.2): what software writes into the invalidation
+ * queue.  Each fills the 128-bit form w[0..1] (the 256-bit form appends two
+ * zero words); fields are truncated to their width.
+ */
+/* 6.5.2.3 IOTLB invalidate, page-selective-within-domain: 2^am 4 KiB pages at addr. */
+void vtd_desc_iotlb_psi(uint64_t w[2], uint16_t did, uint64_t addr, unsigned am, bool ih, bool dr,
+			bool dw);
+/* 6.5.2.3 IOTLB invalidate, domain-selective. */
+void vtd_desc_iotlb_dsi(uint64_t w[2], uint16_t did, bool dr, bool dw);
+/* 6.5.2.3 IOTLB invalidate, global. */
+void vtd_desc_iotlb_global(uint64_t w[2], bool dr, bool dw);
+/* 6.5.2.4 PASID-based-IOTLB: page-selective-within-PASID when page, else PASID-selective. */
+void vtd_desc_piotlb(uint64_t w[2], uint16_t did, uint32_t pasid, bool page, uint64_t addr,
+		     unsigned am, bool ih);
+/* 6.5.2.2 PASID-cache invalidate, PASID-selective / domain-selective. */
+void vtd_desc_pc_pasid(uint64_t w[2], uint16_t did, uint32_t pasid);
+void vtd_desc_pc_domain(uint64_t w[2], uint16_t did);
+/* 6.5.2.1 Context-cache invalidate, device-selective (no function mask) / global. */
+void vtd_desc_cc_device(uint64_t w[2], uint16_t did, uint16_t sid);
+void vtd_desc_cc_global(uint64_t w[2]);
+/* 6.5.2.8 Invalidation wait: SW writes data at status_addr; FN fences. */
+void vtd_desc_wait(uint64_t w[2], uint64_t status_addr, uint32_t data, bool sw, bool fn);
+
 #ifdef __cplusplus
 }
 #endif

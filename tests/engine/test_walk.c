@@ -1385,6 +1385,51 @@ static void test_map_lookup_via(void **state)
 	assert_true(f->next < gpa_window);
 }
 
+/* ims_pt_unmap: clears exactly the leaf mapping the address, of any or a given size. */
+static void test_unmap(void **state)
+{
+	struct fx *f = *state;
+	struct ims_pt_cfg c = toy_cfg(0, 3, 39, 52, 0x3, 1);
+	uint64_t out;
+	unsigned lg2;
+
+	c.root = table_new(f, 12);
+	assert_int_equal(ims_pt_map(f->mem, &c, NULL, 0x1000, 0x5000, 12, IMS_PERM_R, bump_alloc, f),
+			 0);
+	assert_int_equal(ims_pt_map(f->mem, &c, NULL, 0x2000, 0x6000, 12, IMS_PERM_R, bump_alloc, f),
+			 0);
+	assert_int_equal(ims_pt_map(f->mem, &c, NULL, 0x400000, 0x800000, 21, IMS_PERM_R,
+				    bump_alloc, f), 0);
+	/* Not mapped: nothing to clear. */
+	lg2 = 0;
+	assert_int_equal(ims_pt_unmap(f->mem, &c, NULL, 0x3000, &lg2), -ENOENT);
+	assert_int_equal(ims_pt_unmap(f->mem, &c, NULL, UINT64_C(1) << 30, &lg2), -ENOENT);
+	/* Any size: the 4 KiB leaf at 0x1000 goes, its neighbour stays. */
+	lg2 = 0;
+	assert_int_equal(ims_pt_unmap(f->mem, &c, NULL, 0x1abc, &lg2), 0);
+	assert_int_equal(lg2, 12);
+	assert_int_equal(ims_pt_lookup(f->mem, &c, NULL, 0x1000, &out, &lg2), -ENOENT);
+	assert_int_equal(ims_pt_lookup(f->mem, &c, NULL, 0x2000, &out, &lg2), 0);
+	assert_int_equal(out, 0x6000);
+	/* A size that does not match the leaf changes nothing. */
+	lg2 = 12;
+	assert_int_equal(ims_pt_unmap(f->mem, &c, NULL, 0x401000, &lg2), -EINVAL);
+	assert_int_equal(ims_pt_lookup(f->mem, &c, NULL, 0x401000, &out, &lg2), 0);
+	assert_int_equal(lg2, 21);
+	/* The 2 MiB leaf, named by any address inside it. */
+	lg2 = 21;
+	assert_int_equal(ims_pt_unmap(f->mem, &c, NULL, 0x5fffff, &lg2), 0);
+	assert_int_equal(lg2, 21);
+	assert_int_equal(ims_pt_lookup(f->mem, &c, NULL, 0x400000, &out, &lg2), -ENOENT);
+	/* Tables are kept: mapping again needs no allocation. */
+	assert_int_equal(ims_pt_map(f->mem, &c, NULL, 0x1000, 0x7000, 12, IMS_PERM_R, fail_alloc, f),
+			 0);
+	/* Missing memory. */
+	c.root = UINT64_C(0xf00000000);
+	lg2 = 0;
+	assert_int_equal(ims_pt_unmap(f->mem, &c, NULL, 0, &lg2), -EFAULT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1407,6 +1452,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_errors, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_map_lookup_random, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_map_lookup_via, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unmap, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

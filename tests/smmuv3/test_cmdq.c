@@ -997,6 +997,118 @@ static void test_6_3_queue_disabled(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * Encoders (cmdq.c, smmuv3.h): each command equals the one built from the
+ * spec's bit positions and decodes to the intended neutral request.
+ */
+static void test_4_4_encoders_tlbi(void **state)
+{
+	struct fx f;
+	struct ims_inv d;
+	uint64_t w[2];
+
+	(void)state;
+	fx_init(&f, IDR0_ALL, IDR3_RIL);
+	/* 4.4.1 range: 3 * 2^2 4 KiB pages at 0x7f0000010000, TTL 3, Leaf. */
+	smmu_cmd_tlbi_nh_va(w, 5, 9, 0x7f0000010000ull, true, 1, 2, 2, 3);
+	assert_int_equal(w[0], tlbi_w0(OP_TLBI_NH_VA, 2, 2, 5, 9));
+	assert_int_equal(w[1], tlbi_w1(0x7f0000010000ull, 1, 3, 1));
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.scope, IMS_INV_SCOPE_RANGE);
+	assert_true(d.flags & IMS_INV_F_STAGE1);
+	assert_true(d.flags & IMS_INV_F_LEAF);
+	assert_true(d.has_domain);
+	assert_int_equal(d.domain, 5);
+	assert_true(d.has_pasid);
+	assert_int_equal(d.pasid, 9);
+	assert_int_equal(d.addr_first, 0x7f0000010000ull);
+	assert_int_equal(d.addr_last, 0x7f0000010000ull + 12 * 0x1000 - 1);
+	assert_int_equal(d.ttl, 1); /* Arm level 3 = our level 0 */
+	/* A single address: TG 0. */
+	smmu_cmd_tlbi_nh_va(w, 5, 9, 0x4000, false, 0, 0, 0, 0);
+	assert_int_equal(w[1], tlbi_w1(0x4000, 0, 0, 0));
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.addr_first, 0x4000);
+	assert_int_equal(d.addr_last, 0x4fff);
+	assert_false(d.flags & IMS_INV_F_LEAF);
+
+	smmu_cmd_tlbi_nh_asid(w, 5, 9);
+	assert_int_equal(w[0], tlbi_w0(OP_TLBI_NH_ASID, 0, 0, 5, 9));
+	assert_int_equal(w[1], 0);
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.scope, IMS_INV_SCOPE_PASID);
+	assert_int_equal(d.pasid, 9);
+	assert_int_equal(d.domain, 5);
+
+	smmu_cmd_tlbi_nh_all(w, 5);
+	assert_int_equal(w[0], tlbi_w0(OP_TLBI_NH_ALL, 0, 0, 5, 0));
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.scope, IMS_INV_SCOPE_DOMAIN);
+	assert_int_equal(d.flags & (IMS_INV_F_STAGE1 | IMS_INV_F_STAGE2), IMS_INV_F_STAGE1);
+
+	smmu_cmd_tlbi_s2_ipa(w, 6, 0x80000000ull, true, 1, 0, 3, 3);
+	assert_int_equal(w[0], tlbi_w0(OP_TLBI_S2_IPA, 3, 0, 6, 0));
+	assert_int_equal(w[1], tlbi_w1(0x80000000ull, 1, 3, 1));
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.scope, IMS_INV_SCOPE_RANGE);
+	assert_int_equal(d.flags & (IMS_INV_F_STAGE1 | IMS_INV_F_STAGE2), IMS_INV_F_STAGE2);
+	assert_int_equal(d.domain, 6);
+	assert_int_equal(d.addr_last, 0x80000000ull + 4 * 0x1000 - 1);
+
+	smmu_cmd_tlbi_s12_vmall(w, 6);
+	assert_int_equal(w[0], tlbi_w0(OP_TLBI_S12_VMALL, 0, 0, 6, 0));
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.scope, IMS_INV_SCOPE_DOMAIN);
+	assert_int_equal(d.flags, IMS_INV_F_STAGE1 | IMS_INV_F_STAGE2);
+
+	smmu_cmd_tlbi_nsnh_all(w);
+	assert_int_equal(w[0], OP_TLBI_NSNH_ALL);
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.scope, IMS_INV_SCOPE_ALL);
+	fx_fini(&f);
+}
+
+static void test_4_3_4_7_encoders_cfgi_sync(void **state)
+{
+	struct fx f;
+	struct ims_inv d;
+	uint64_t w[2];
+
+	(void)state;
+	fx_init(&f, IDR0_ALL, 0);
+	smmu_cmd_cfgi_ste(w, 0x1234, true);
+	assert_int_equal(w[0], sid_w0(OP_CFGI_STE, 0x1234, 0, 0, 0));
+	assert_int_equal(w[1], 1);
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.targets, IMS_INV_T_CONTEXT | IMS_INV_T_PASID);
+	assert_int_equal(d.scope, IMS_INV_SCOPE_SOURCE);
+	assert_int_equal(d.sid_first, 0x1234);
+	assert_true(d.flags & IMS_INV_F_LEAF);
+
+	smmu_cmd_cfgi_cd(w, 0x1234, 0x55, false);
+	assert_int_equal(w[0], sid_w0(OP_CFGI_CD, 0x1234, 0x55, 0, 0));
+	assert_int_equal(w[1], 0);
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.targets, IMS_INV_T_PASID);
+	assert_true(d.has_pasid);
+	assert_int_equal(d.pasid, 0x55);
+	assert_false(d.flags & IMS_INV_F_LEAF);
+
+	/* CMD_SYNC, CS = SIG_IRQ with an MSI (IDR0.MSI): MSIAddr 115:66, MSIData 63:32. */
+	smmu_cmd_sync(w, 1, 0x100040, 0xfeed);
+	assert_int_equal(w[0], sync_w0(1, 0xfeed));
+	assert_int_equal(w[1], 0x100040);
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.targets, IMS_INV_T_SYNC);
+	assert_true(d.flags & IMS_INV_F_STATUS_WRITE);
+	assert_int_equal(d.status_addr, 0x100040);
+	assert_int_equal(d.status_data, 0xfeed);
+	smmu_cmd_sync(w, 0, 0, 0);
+	assert_int_equal(w[0], sync_w0(0, 0));
+	assert_int_equal(dec_ok(&f, w[0], w[1]).flags, 0);
+	fx_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1022,6 +1134,8 @@ int main(void)
 		cmocka_unit_test(test_7_1_queue_fetch_abort),
 		cmocka_unit_test(test_4_7_queue_sync_msi),
 		cmocka_unit_test(test_6_3_queue_disabled),
+		cmocka_unit_test(test_4_4_encoders_tlbi),
+		cmocka_unit_test(test_4_3_4_7_encoders_cfgi_sync),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

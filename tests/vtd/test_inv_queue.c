@@ -730,6 +730,131 @@ static void test_6_5_2_inv_unchanged_on_error(void **state)
 	assert_memory_equal(&inv, &keep, sizeof(inv));
 }
 
+/*
+ * Encoders (inv_queue.c, vtd.h): each descriptor equals the one built from
+ * the spec's bit positions and decodes to the intended neutral request.
+ */
+static void test_6_5_2_encoders_iotlb(void **state)
+{
+	struct fx f;
+	struct ims_inv d;
+	uint64_t w[2];
+
+	(void)state;
+	fx_init(&f, CAP_ALL, ECAP_ALL, true);
+	/* 6.5.2.3 page-selective: type 2, G 11b, DID 31:16; AM 69:64, IH 70, ADDR 127:76. */
+	vtd_desc_iotlb_psi(w, 7, 0x12345000, 3, true, false, false);
+	assert_int_equal(w[0], 0x2 | (3ull << 4) | (7ull << 16));
+	assert_int_equal(w[1], 0x12345000ull | 3 | (1ull << 6));
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.targets, IMS_INV_T_IOTLB | IMS_INV_T_WALK);
+	assert_int_equal(d.scope, IMS_INV_SCOPE_RANGE);
+	assert_true(d.has_domain);
+	assert_int_equal(d.domain, 7);
+	assert_int_equal(d.addr_first, 0x12340000);
+	assert_int_equal(d.addr_last, 0x12347fff);
+	assert_true(d.flags & IMS_INV_F_LEAF);
+	assert_true(d.flags & IMS_INV_F_STAGE2);
+	/* Drain bits only with CAP.DRD/DWD, present here. */
+	vtd_desc_iotlb_psi(w, 7, 0x1000, 0, false, true, true);
+	assert_int_equal(w[0], 0x2 | (3ull << 4) | (1ull << 6) | (1ull << 7) | (7ull << 16));
+	d = dec_ok(&f, w[0], w[1]);
+	assert_true(d.flags & IMS_INV_F_DRAIN_READ);
+	assert_true(d.flags & IMS_INV_F_DRAIN_WRITE);
+	assert_false(d.flags & IMS_INV_F_LEAF);
+
+	/* Domain-selective (G 10b) and global (G 01b). */
+	vtd_desc_iotlb_dsi(w, 0x1234, false, false);
+	assert_int_equal(w[0], 0x2 | (2ull << 4) | (0x1234ull << 16));
+	assert_int_equal(w[1], 0);
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.scope, IMS_INV_SCOPE_DOMAIN);
+	assert_int_equal(d.domain, 0x1234);
+	vtd_desc_iotlb_global(w, false, false);
+	assert_int_equal(w[0], 0x2 | (1ull << 4));
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.scope, IMS_INV_SCOPE_ALL);
+	assert_false(d.has_domain);
+}
+
+static void test_6_5_2_encoders_pasid_based(void **state)
+{
+	struct fx f;
+	struct ims_inv d;
+	uint64_t w[2];
+
+	(void)state;
+	fx_init(&f, CAP_ALL, ECAP_ALL, true);
+	/* 6.5.2.4: type 6, G 11b page / 10b PASID, DID 31:16, PASID 51:32. */
+	vtd_desc_piotlb(w, 3, 0x12345, true, 0x7f0000004000ull, 2, true);
+	assert_int_equal(w[0], 0x6 | (3ull << 4) | (3ull << 16) | (0x12345ull << 32));
+	assert_int_equal(w[1], 0x7f0000004000ull | 2 | (1ull << 6));
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.scope, IMS_INV_SCOPE_RANGE);
+	assert_int_equal(d.flags, IMS_INV_F_STAGE1 | IMS_INV_F_LEAF);
+	assert_int_equal(d.domain, 3);
+	assert_int_equal(d.pasid, 0x12345);
+	assert_int_equal(d.addr_first, 0x7f0000004000ull);
+	assert_int_equal(d.addr_last, 0x7f0000007fffull);
+	vtd_desc_piotlb(w, 3, 9, false, 0x5000, 4, true);
+	assert_int_equal(w[0], 0x6 | (2ull << 4) | (3ull << 16) | (9ull << 32));
+	assert_int_equal(w[1], 0);
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.scope, IMS_INV_SCOPE_PASID);
+	assert_true(d.flags & IMS_INV_F_KEEP_GLOBAL);
+	assert_int_equal(d.pasid, 9);
+
+	/* 6.5.2.2: type 7, G 01b PASID-selective / 00b domain-selective. */
+	vtd_desc_pc_pasid(w, 4, 77);
+	assert_int_equal(w[0], 0x7 | (1ull << 4) | (4ull << 16) | (77ull << 32));
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.targets, IMS_INV_T_PASID);
+	assert_int_equal(d.scope, IMS_INV_SCOPE_PASID);
+	assert_int_equal(d.pasid, 77);
+	vtd_desc_pc_domain(w, 4);
+	assert_int_equal(w[0], 0x7 | (4ull << 16));
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.scope, IMS_INV_SCOPE_DOMAIN);
+	assert_int_equal(d.domain, 4);
+
+	/* 6.5.2.1: type 1, G 11b device-selective (SID 47:32), 01b global. */
+	vtd_desc_cc_device(w, 4, 0x0210);
+	assert_int_equal(w[0], 0x1 | (3ull << 4) | (4ull << 16) | (0x0210ull << 32));
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.targets, IMS_INV_T_CONTEXT);
+	assert_int_equal(d.scope, IMS_INV_SCOPE_SOURCE);
+	assert_int_equal(d.sid_first, 0x0210);
+	assert_int_equal(d.sid_last, 0x0210);
+	vtd_desc_cc_global(w);
+	assert_int_equal(w[0], 0x1 | (1ull << 4));
+	assert_int_equal(dec_ok(&f, w[0], w[1]).scope, IMS_INV_SCOPE_ALL);
+}
+
+static void test_6_5_2_8_encoder_wait(void **state)
+{
+	struct fx f;
+	struct ims_inv d;
+	uint64_t w[2];
+
+	(void)state;
+	fx_init(&f, CAP_ALL, ECAP_ALL, true);
+	/* Type 5, SW 5, FN 6, status data 63:32; status address 127:66. */
+	vtd_desc_wait(w, 0x20004, 0xabcd, true, true);
+	assert_int_equal(w[0], 0x5 | (1ull << 5) | (1ull << 6) | (0xabcdull << 32));
+	assert_int_equal(w[1], 0x20004);
+	d = dec_ok(&f, w[0], w[1]);
+	assert_int_equal(d.targets, IMS_INV_T_SYNC);
+	assert_int_equal(d.scope, IMS_INV_SCOPE_NONE);
+	assert_int_equal(d.flags, IMS_INV_F_STATUS_WRITE | IMS_INV_F_FENCE);
+	assert_int_equal(d.status_addr, 0x20004);
+	assert_int_equal(d.status_data, 0xabcd);
+	/* Without SW the status fields stay clear. */
+	vtd_desc_wait(w, 0x20004, 0xabcd, false, false);
+	assert_int_equal(w[0], 0x5);
+	assert_int_equal(w[1], 0);
+	assert_int_equal(dec_ok(&f, w[0], w[1]).flags, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -748,6 +873,9 @@ int main(void)
 		cmocka_unit_test(test_6_5_2_reserved_bits),
 		cmocka_unit_test(test_6_5_2_width),
 		cmocka_unit_test(test_6_5_2_inv_unchanged_on_error),
+		cmocka_unit_test(test_6_5_2_encoders_iotlb),
+		cmocka_unit_test(test_6_5_2_encoders_pasid_based),
+		cmocka_unit_test(test_6_5_2_8_encoder_wait),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
