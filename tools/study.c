@@ -10,6 +10,7 @@
  *     "drivers": ["strict", "fq", ...],             built-in names or JSON files
  *     "iotlb_entries": [16, 32, 64, ...],           IOTLB sizes to sweep
  *     "unmap_sweep": {"workload": "inv-micro", "params": {...},
+ *                     "model": "...",           optional: its own model
  *                     "pages": [1, 2, 4, ...], "drivers": [...]} }
  * Output in DIR: results.csv (every run), report.md, and PNG plots drawn by
  * gnuplot: cycles per DMA and IOTLB miss rate against IOTLB size for each
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -65,6 +67,8 @@ struct study {
 	struct run_result *grid;   /* [ndrv][nentries] */
 	struct run_result *ugrid;  /* [nudrv][npages] */
 	FILE *csv;
+	bool tty;
+	json_t *umodel_json;   /* unmap sweep's own model, or NULL */
 };
 
 struct replay_sink {
@@ -81,11 +85,11 @@ static int emit_replay(void *opaque, const struct ims_event *ev)
 }
 
 /* One run: the model with `entries` IOTLB entries (0: as the model says). */
-static int run_one(struct study *st, const char *workload, const char *params,
+static int run_one(struct study *st, json_t *model_json, const char *workload, const char *params,
 		   const struct ims_driver_cfg *drv, uint32_t entries, struct run_result *out,
 		   char *err, size_t errlen)
 {
-	json_t *m = json_deep_copy(st->model_json), *caches, *iotlb;
+	json_t *m = json_deep_copy(model_json), *caches, *iotlb;
 	struct ims_model *model = NULL;
 	struct ims_iommu *iommu = NULL;
 	struct replay_sink sink = { .err = err, .errlen = errlen };
@@ -248,6 +252,20 @@ static int parse(struct study *st, char *err, size_t errlen)
 			return fail(st, "unmap_sweep.workload", "expected a workload name", err,
 				    errlen);
 		st->uworkload = json_string_value(v);
+		if ((v = json_object_get(w, "model"))) {
+			if (!json_is_string(v) ||
+			    asprintf(&mpath, "%s/%s", st->dir, json_string_value(v)) < 0)
+				return fail(st, "unmap_sweep.model", "expected a model file", err,
+					    errlen);
+			st->umodel_json = json_load_file(mpath, 0, &je);
+			if (!st->umodel_json) {
+				snprintf(err, errlen, "%s:%d:%d: %s", mpath, je.line, je.column,
+					 je.text);
+				free(mpath);
+				return -EINVAL;
+			}
+			free(mpath);
+		}
 		st->uparams = json_object_get(w, "params");
 		if (st->uparams && !json_is_object(st->uparams))
 			return fail(st, "unmap_sweep.params", "expected an object", err, errlen);
@@ -345,7 +363,7 @@ static int plots(struct study *st, char *err, size_t errlen)
 	}
 	return 0;
 io:
-	snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+	snprintf(err, errlen, "cannot write %.900s: %s", path, strerror(errno));
 	return -EIO;
 }
 
@@ -387,7 +405,11 @@ static void report(struct study *st, FILE *f, bool have_plots)
 		   "caught; a stale IOTLB entry can also let a DMA through after its unmap, "
 		   "which is the protection a flush queue trades away.\n\n");
 	if (st->npages) {
+		json_t *um = json_object_get(json_object_get(st->root, "unmap_sweep"), "model");
+
 		fprintf(f, "## Invalidation cost against unmap size\n\n");
+		fprintf(f, "Workload `%s`, model `%s`.\n\n", st->uworkload,
+			json_string_value(um ? um : json_object_get(st->root, "model")));
 		if (have_plots)
 			fprintf(f, "![invalidation cost](inv_cost.png)\n\n");
 		fprintf(f, "| pages |");
@@ -438,6 +460,7 @@ int cmd_study(int argc, char **argv)
 		return 2;
 	}
 	st.path = argv[optind];
+	st.tty = isatty(2);
 	tmp = strdup(st.path);
 	st.dir = strdup(dirname(tmp));
 	free(tmp);
@@ -453,7 +476,7 @@ int cmd_study(int argc, char **argv)
 	st.ugrid = calloc((size_t)st.nudrv * st.npages + 1, sizeof(*st.ugrid));
 	snprintf(path, sizeof(path), "%s/results.csv", st.out);
 	if (!st.grid || !st.ugrid || !(st.csv = fopen(path, "w"))) {
-		snprintf(err, sizeof(err), "cannot write %s", path);
+		snprintf(err, sizeof(err), "cannot write %.900s", path);
 		goto fail;
 	}
 	run_csv_header(st.csv, "sweep,workload,driver,iotlb_entries,pages_per_unmap");
@@ -462,10 +485,12 @@ int cmd_study(int argc, char **argv)
 		for (unsigned x = 0; x < st.nentries; x++) {
 			struct run_result *r = &st.grid[d * st.nentries + x];
 
-			fprintf(stderr, "\r[%u/%u] %s, %s, IOTLB %u entries          ", ++done, total,
-				st.workload, st.drv[d].name, st.entries[x]);
-			if (run_one(&st, st.workload, st.wparams, &st.drv[d], st.entries[x], r, err,
-				    sizeof(err)))
+			++done;
+			if (st.tty)
+				fprintf(stderr, "\r[%u/%u] %s, %s, IOTLB %u entries          ", done,
+					total, st.workload, st.drv[d].name, st.entries[x]);
+			if (run_one(&st, st.model_json, st.workload, st.wparams, &st.drv[d],
+				    st.entries[x], r, err, sizeof(err)))
 				goto fail;
 			snprintf(extra, sizeof(extra), "iotlb,%s,%s,%u,", st.workload,
 				 st.drv[d].name, st.entries[x]);
@@ -481,9 +506,12 @@ int cmd_study(int argc, char **argv)
 			json_object_set_new(p, "pages", json_integer(st.pages[x]));
 			ptext = json_dumps(p, 0);
 			json_decref(p);
-			fprintf(stderr, "\r[%u/%u] %s, %s, %u pages per unmap          ", ++done,
-				total, st.uworkload, st.udrv[d].name, st.pages[x]);
-			rc = run_one(&st, st.uworkload, ptext, &st.udrv[d], 0, r, err, sizeof(err));
+			++done;
+			if (st.tty)
+				fprintf(stderr, "\r[%u/%u] %s, %s, %u pages per unmap          ", done,
+					total, st.uworkload, st.udrv[d].name, st.pages[x]);
+			rc = run_one(&st, st.umodel_json ? st.umodel_json : st.model_json,
+				     st.uworkload, ptext, &st.udrv[d], 0, r, err, sizeof(err));
 			free(ptext);
 			if (rc)
 				goto fail;
@@ -491,7 +519,8 @@ int cmd_study(int argc, char **argv)
 				 st.udrv[d].name, st.pages[x]);
 			run_csv_row(st.csv, extra, r);
 		}
-	fprintf(stderr, "\n");
+	if (st.tty)
+		fprintf(stderr, "\n");
 	fclose(st.csv);
 	st.csv = NULL;
 	have_plots = plots(&st, err, sizeof(err)) == 0;
@@ -499,7 +528,7 @@ int cmd_study(int argc, char **argv)
 		fprintf(stderr, "iommusim study: %s (the report has tables only)\n", err);
 	snprintf(path, sizeof(path), "%s/report.md", st.out);
 	if (!(f = fopen(path, "w"))) {
-		snprintf(err, sizeof(err), "cannot write %s", path);
+		snprintf(err, sizeof(err), "cannot write %.900s", path);
 		goto fail;
 	}
 	report(&st, f, have_plots);
@@ -520,6 +549,7 @@ out:
 	free(st.ugrid);
 	free(st.wparams);
 	json_decref(st.model_json);
+	json_decref(st.umodel_json);
 	json_decref(st.root);
 	free(st.dir);
 	return status;
