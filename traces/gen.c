@@ -410,6 +410,10 @@ static uint64_t rand_pa(struct gen *g, uint64_t base, uint64_t size, uint64_t un
  *     driver polls: it completes the queue's transmits (unmap), unmaps the
  *     used receive buffers and posts fresh ones (dma_map), all at the
  *     time of the packet that filled the batch;
+ *   - each queue's descriptor ring (ring * desc_size bytes) is mapped once
+ *     at start, as a driver's coherent ring memory is; for every buffer the
+ *     NIC fills it reads the descriptor and writes the completion back
+ *     (desc_size bytes each; 0 leaves the ring out);
  *   - ACK transmits: for each received 4 KiB of data an ACK leaves with
  *     probability ack_ratio (F&S: 0.011-0.05 ACKs per page); an ACK maps
  *     one page (the skb head), the NIC reads 64 bytes from it;
@@ -421,7 +425,7 @@ static uint64_t rand_pa(struct gen *g, uint64_t base, uint64_t size, uint64_t un
  */
 struct nic_cfg {
 	double rate_gbps, ack_ratio, tx_ratio;
-	uint64_t buf_size, mtu, dma_size, duration_ns;
+	uint64_t buf_size, mtu, dma_size, duration_ns, desc_size;
 	unsigned ring, flows, cpus, batch, iova_bits;
 	uint32_t dev, domain;
 	bool guest_strict;
@@ -433,6 +437,7 @@ struct nic_buf {
 };
 
 struct nic_queue {
+	struct nic_buf desc; /* the descriptor ring itself: a long-lived coherent mapping */
 	struct nic_buf *ring;
 	unsigned head; /* next descriptor the NIC fills */
 	unsigned used; /* descriptors before head awaiting the driver */
@@ -544,8 +549,20 @@ static int nic_receive(struct nic *n, uint64_t ts, unsigned qi)
 	while (left) {
 		struct nic_buf *b = &q->ring[q->head];
 		uint64_t part = left < c->buf_size ? left : c->buf_size;
+		uint64_t d = q->desc.iova + q->head * c->desc_size;
 
-		rc = ev_dma_range(n->g, ts, qi, c->dev, b->iova, part, IMS_ACC_WRITE, c->dma_size);
+		rc = 0;
+
+		/* Read the descriptor, write the data, write the completion back. */
+		if (c->desc_size)
+			rc = ev_dma_range(n->g, ts, qi, c->dev, d, c->desc_size, IMS_ACC_READ,
+					  c->desc_size);
+		if (!rc)
+			rc = ev_dma_range(n->g, ts, qi, c->dev, b->iova, part, IMS_ACC_WRITE,
+					  c->dma_size);
+		if (!rc && c->desc_size)
+			rc = ev_dma_range(n->g, ts, qi, c->dev, d, c->desc_size, IMS_ACC_WRITE,
+					  c->desc_size);
 		if (rc)
 			return rc;
 		left -= part;
@@ -596,6 +613,15 @@ static int nic_run(struct gen *g, const struct nic_cfg *c)
 
 	/* Fill every ring at time 0 (the driver opening the device). */
 	for (qi = 0; qi < c->cpus; qi++) {
+		if (c->desc_size) {
+			uint64_t bytes = (c->ring * c->desc_size + GEN_PAGE - 1) & ~(GEN_PAGE - 1);
+
+			rc = nic_map(&n, 0, qi, bytes,
+				     rand_pa(g, c->pa_base, c->pa_size, GEN_PAGE),
+				     IMS_PERM_R | IMS_PERM_W, &n.q[qi].desc);
+			if (rc)
+				goto out;
+		}
 		for (i = 0; i < c->ring; i++) {
 			rc = nic_post_rx(&n, 0, qi, &n.q[qi].ring[i]);
 			if (rc)
@@ -639,7 +665,7 @@ out:
 /* Parameters shared by the NIC workloads, in this order. */
 enum {
 	NP_RATE, NP_BUF, NP_RING, NP_FLOWS, NP_CPUS, NP_MTU, NP_DURATION, NP_BATCH, NP_DMA_SIZE,
-	NP_ACK, NP_IOVA_BITS, NP_DEV, NP__COMMON
+	NP_ACK, NP_IOVA_BITS, NP_DEV, NP_DESC, NP__COMMON
 };
 
 #define NIC_COMMON_PARAMS(rate, flows, cpus, dur)                                      \
@@ -654,7 +680,8 @@ enum {
 	{ "dma_size", P_INT, 4096, 4, 4096 },                                        \
 	{ "ack_ratio", P_NUM, 0.02, 0, 16 },                                         \
 	{ "iova_bits", P_INT, 32, 24, 64 },                                          \
-	{ "dev", P_INT, 0x10, 0, 0xffffffff }
+	{ "dev", P_INT, 0x10, 0, 0xffffffff },                                       \
+	{ "desc_size", P_INT, 16, 0, 256 }
 
 static int nic_cfg_fill(struct gen *g, const double *p, struct nic_cfg *c)
 {
@@ -673,6 +700,7 @@ static int nic_cfg_fill(struct gen *g, const double *p, struct nic_cfg *c)
 	c->ack_ratio = p[NP_ACK];
 	c->iova_bits = (unsigned)p[NP_IOVA_BITS];
 	c->dev = (uint32_t)p[NP_DEV];
+	c->desc_size = (uint64_t)p[NP_DESC];
 	c->domain = 1;
 	c->pa_base = 4 * GEN_1G; /* host RAM above 4 GiB, 64 GiB of it */
 	c->pa_size = 64 * GEN_1G;

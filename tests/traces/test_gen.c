@@ -402,13 +402,48 @@ static void test_defaults(void **state)
 
 /* ---- nic-rx: the F&S setup ---- */
 
+/*
+ * The descriptor rings: one mapping of ring * desc_size bytes per queue at
+ * time 0, and for every buffer filled a desc_size read and a desc_size
+ * write (the completion) next to the data write.
+ */
+static void test_nic_rx_rings(void **state)
+{
+	struct check with, without;
+	uint64_t bufs;
+
+	(void)state;
+	run_ok("nic-rx", "{\"duration_us\": 2000, \"desc_size\": 32}", 3, &with);
+	run_ok("nic-rx", "{\"duration_us\": 2000, \"desc_size\": 0}", 3, &without);
+	/*
+	 * One buffer per 4 KiB packet with the default mtu and buf_size: every
+	 * buffer written brings a 32-byte completion write and a 32-byte
+	 * descriptor read.  (ACK reads come on top of the descriptor reads.)
+	 */
+	bufs = with.dma_wr_bytes / (4096 + 32);
+	assert_int_equal(with.dma_wr_bytes, bufs * (4096 + 32));
+	assert_true(with.dma_rd_bytes >= bufs * 32);
+	assert_true(with.dma_rd_bytes - bufs * 32 <= without.dma_rd_bytes * 2 + 4096);
+	near("buffers with and without rings", (double)bufs,
+	     (double)without.dma_wr_bytes / 4096, 0.01);
+	/*
+	 * 5 queues x 1024 descriptors x 32 B = 32 KiB each, mapped once, read
+	 * and write: the only maps that are neither receive buffers (write)
+	 * nor transmits (read).
+	 */
+	assert_int_equal(with.by_type[IMS_EV_MAP], with.maps_rx + with.maps_tx + 5);
+	check_fini(&with);
+	check_fini(&without);
+}
+
 static void test_nic_rx_rate(void **state)
 {
 	struct check c;
 	double secs, pages;
 
 	(void)state;
-	run_ok("nic-rx", "{\"duration_us\": 20000}", 7, &c);
+	/* Without the descriptor rings, for exact byte counts (see test_nic_rx_rings). */
+	run_ok("nic-rx", "{\"duration_us\": 20000, \"desc_size\": 0}", 7, &c);
 	secs = 20000e-6;
 	pages = c.dma_wr_bytes / 4096.0;
 	/* Ring fill at time 0: 5 queues x 1024; every later RX map is a refill. */
@@ -733,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_nic_rx_rate),
+		cmocka_unit_test(test_nic_rx_rings),
 		cmocka_unit_test(test_nic_rxtx),
 		cmocka_unit_test(test_nvme),
 		cmocka_unit_test(test_accel),
