@@ -46,7 +46,8 @@ struct ims_cache;
  * and LRU and tree-PLRU state depend only on the order of each way's last
  * touch.
  */
-#define IMS_FAST_ENTRIES 64
+#define IMS_FAST_LG2 10
+#define IMS_FAST_ENTRIES (1u << IMS_FAST_LG2)
 #define IMS_FAST_HITS 4
 struct ims_fast {
 	bool valid, has_pasid, rhas_pasid, global;
@@ -79,7 +80,8 @@ struct ims_iommu {
 	struct ims_hit_trace ht;
 	struct ims_fast fast[IMS_FAST_ENTRIES];
 	uint64_t fast_seq;      /* replays so far */
-	unsigned fast_pending;  /* memos with unbooked replays */
+	unsigned fast_pending;  /* memos with unbooked replays ... */
+	uint16_t fast_pend[IMS_FAST_ENTRIES]; /* ... and which they are */
 };
 
 /* Book the memos' pending hits into the caches (see struct ims_fast). */

@@ -244,7 +244,7 @@ static struct ims_fast *fast_slot(struct ims_iommu *iommu, const struct ims_txn 
 	uint64_t h = (txn->addr >> 12) ^ ((uint64_t)txn->sid << 20) ^
 		     ((uint64_t)txn->pasid << 36) ^ ((uint64_t)txn->access << 58);
 
-	return &iommu->fast[(h * UINT64_C(0x9e3779b97f4a7c15)) >> 58];
+	return &iommu->fast[(h * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - IMS_FAST_LG2)];
 }
 
 /* Replay a memo: true when it applied and res holds the result. */
@@ -258,7 +258,7 @@ static bool fast_replay(struct ims_iommu *iommu, const struct ims_txn *txn, stru
 	    m->access != txn->access || m->epoch != fast_epoch(iommu))
 		return false;
 	if (!m->pending++)
-		iommu->fast_pending++;
+		iommu->fast_pend[iommu->fast_pending++] = (uint16_t)(m - iommu->fast);
 	m->last_seq = ++iommu->fast_seq;
 	off = txn->addr & 0xfff;
 	res->ok = true;
@@ -298,9 +298,8 @@ void ims_fast_flush(struct ims_iommu *iommu)
 
 	if (!iommu->fast_pending)
 		return;
-	for (unsigned i = 0; i < IMS_FAST_ENTRIES; i++)
-		if (iommu->fast[i].pending)
-			order[n++] = &iommu->fast[i];
+	for (unsigned i = 0; i < iommu->fast_pending; i++)
+		order[n++] = &iommu->fast[iommu->fast_pend[i]];
 	qsort(order, n, sizeof(order[0]), by_last_seq);
 	for (unsigned k = 0; k < n; k++) {
 		struct ims_fast *m = order[k];

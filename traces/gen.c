@@ -1006,7 +1006,7 @@ static const struct gen_param accel_params[] = {
 	{ "rate_gbps", P_NUM, 256, 0.001, 100000 },
 	{ "remap_prob", P_NUM, 0.02, 0, 1 },
 	{ "write_ratio", P_NUM, 0.5, 0, 1 },
-	{ "iova_bits", P_INT, 48, 32, 64 },
+	{ "iova_bits", P_INT, 47, 32, 64 },
 	{ "dev", P_INT, 0x20, 0, 0xffffffff },
 	{ 0 },
 };
@@ -1135,7 +1135,7 @@ static const struct gen_param sweep_params[] = {
 	{ "count", P_INT, 500000, 1, 1e9 },
 	{ "rate_mps", P_NUM, 20, 0.001, 10000 },
 	{ "write", P_BOOL, 0, 0, 1 },
-	{ "iova_bits", P_INT, 48, 24, 64 },
+	{ "iova_bits", P_INT, 47, 24, 64 },
 	{ "dev", P_INT, 0x10, 0, 0xffffffff },
 	{ 0 },
 };
@@ -1212,7 +1212,7 @@ static const struct gen_param inv_params[] = {
 	{ "touch", P_BOOL, 1, 0, 1 },
 	{ "interval_ns", P_INT, 2000, 2, 1e12 },
 	{ "cpus", P_INT, 1, 1, 1024 },
-	{ "iova_bits", P_INT, 48, 24, 64 },
+	{ "iova_bits", P_INT, 47, 24, 64 },
 	{ "dev", P_INT, 0x10, 0, 0xffffffff },
 	{ 0 },
 };
