@@ -11,7 +11,9 @@
  *     "iotlb_entries": [16, 32, 64, ...],           IOTLB sizes to sweep
  *     "unmap_sweep": {"workload": "inv-micro", "params": {...},
  *                     "model": "...",           optional: its own model
- *                     "pages": [1, 2, 4, ...], "drivers": [...]} }
+ *                     "pages": [1, 2, 4, ...],
+ *                     "drivers": [NAME | {"driver": NAME, "model": FILE,
+ *                                         "label": TEXT}, ...]} }
  * Output in DIR: results.csv (every run), report.md, and PNG plots drawn by
  * gnuplot: cycles per DMA and IOTLB miss rate against IOTLB size for each
  * driver, invalidation cost against unmap size for each driver, and
@@ -63,6 +65,8 @@ struct study {
 	uint32_t pages[MAX_X];
 	unsigned npages;
 	struct ims_driver_cfg udrv[MAX_DRV];
+	json_t *udrv_model[MAX_DRV]; /* a line's own model, or NULL */
+	char ulabel[MAX_DRV][96];    /* its name in the plot and table */
 	unsigned nudrv;
 	struct run_result *grid;   /* [ndrv][nentries] */
 	struct run_result *ugrid;  /* [nudrv][npages] */
@@ -185,6 +189,60 @@ static int parse_u32_list(struct study *st, json_t *arr, const char *field, uint
 	return 0;
 }
 
+/*
+ * The unmap sweep's lines: a driver name (on the sweep's model), or
+ * {"driver": NAME, "model": FILE, "label": TEXT} to compare architectures
+ * or hardware variants on one plot.
+ */
+static int parse_lines(struct study *st, json_t *arr, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *v;
+	json_error_t je;
+
+	if (!json_is_array(arr) || !json_array_size(arr) || json_array_size(arr) > MAX_DRV)
+		return fail(st, "unmap_sweep.drivers", "expected an array of 1 to 16 drivers", err,
+			    errlen);
+	json_array_foreach(arr, i, v) {
+		json_t *d = v, *m = NULL, *l = NULL;
+		json_t *one = json_array();
+		int rc;
+
+		if (json_is_object(v)) {
+			d = json_object_get(v, "driver");
+			m = json_object_get(v, "model");
+			l = json_object_get(v, "label");
+			if (!json_is_string(d) || (m && !json_is_string(m)) || (l && !json_is_string(l)))
+				return fail(st, "unmap_sweep.drivers",
+					    "an entry is a driver name or {\"driver\": NAME, "
+					    "\"model\": FILE, \"label\": TEXT}", err, errlen);
+		}
+		json_array_append(one, d);
+		rc = parse_drivers(st, one, "unmap_sweep.drivers", &st->udrv[i], &(unsigned){ 0 },
+				   err, errlen);
+		json_decref(one);
+		if (rc)
+			return rc;
+		if (m) {
+			char *mpath;
+
+			if (asprintf(&mpath, "%s/%s", st->dir, json_string_value(m)) < 0)
+				return -ENOMEM;
+			st->udrv_model[i] = json_load_file(mpath, 0, &je);
+			if (!st->udrv_model[i]) {
+				snprintf(err, errlen, "%s:%d:%d: %s", mpath, je.line, je.column, je.text);
+				free(mpath);
+				return -EINVAL;
+			}
+			free(mpath);
+		}
+		snprintf(st->ulabel[i], sizeof(st->ulabel[i]), "%s",
+			 l ? json_string_value(l) : st->udrv[i].name);
+	}
+	st->nudrv = (unsigned)json_array_size(arr);
+	return 0;
+}
+
 static int parse(struct study *st, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "name", "description", "model", "seed", "workload",
@@ -273,8 +331,7 @@ static int parse(struct study *st, char *err, size_t errlen)
 				    &st->npages, err, errlen);
 		if (rc)
 			return rc;
-		rc = parse_drivers(st, json_object_get(w, "drivers"), "unmap_sweep.drivers",
-				   st->udrv, &st->nudrv, err, errlen);
+		rc = parse_lines(st, json_object_get(w, "drivers"), err, errlen);
 		if (rc)
 			return rc;
 	}
@@ -328,7 +385,7 @@ static int plots(struct study *st, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "%s/plots.gp", st->out);
 	if (!(f = fopen(path, "w")))
 		goto io;
-	fprintf(f, "set terminal pngcairo size 900,560 font ',11'\nset grid\nset key outside right\n"
+	fprintf(f, "set terminal pngcairo size 900,600 font ',11'\nset grid\nset key below\n"
 		   "set logscale x 2\n");
 	fprintf(f, "set output 'cycles_per_dma.png'\nset title 'Cycles per DMA against IOTLB size'\n"
 		   "set xlabel 'IOTLB entries'\nset ylabel 'translation cycles per DMA'\nplot ");
@@ -346,7 +403,7 @@ static int plots(struct study *st, char *err, size_t errlen)
 			   "unmap'\nset logscale y 10\nplot ");
 		for (unsigned d = 0; d < st->nudrv; d++)
 			fprintf(f, "%s'unmap.dat' using 1:%u with linespoints title '%s'",
-				d ? ", " : "", 2 + d, st->udrv[d].name);
+				d ? ", " : "", 2 + d, st->ulabel[d]);
 		fprintf(f, "\nunset logscale y");
 	}
 	fprintf(f, "\nunset logscale x\nset output 'over_invalidation.png'\nset title "
@@ -414,7 +471,7 @@ static void report(struct study *st, FILE *f, bool have_plots)
 			fprintf(f, "![invalidation cost](inv_cost.png)\n\n");
 		fprintf(f, "| pages |");
 		for (unsigned dd = 0; dd < st->nudrv; dd++)
-			fprintf(f, " %s |", st->udrv[dd].name);
+			fprintf(f, " %s |", st->ulabel[dd]);
 		fprintf(f, "\n| ---: |");
 		for (unsigned dd = 0; dd < st->nudrv; dd++)
 			fprintf(f, " ---: |");
@@ -509,14 +566,16 @@ int cmd_study(int argc, char **argv)
 			++done;
 			if (st.tty)
 				fprintf(stderr, "\r[%u/%u] %s, %s, %u pages per unmap          ", done,
-					total, st.uworkload, st.udrv[d].name, st.pages[x]);
-			rc = run_one(&st, st.umodel_json ? st.umodel_json : st.model_json,
+					total, st.uworkload, st.ulabel[d], st.pages[x]);
+			rc = run_one(&st, st.udrv_model[d]	? st.udrv_model[d]
+					  : st.umodel_json ? st.umodel_json
+							   : st.model_json,
 				     st.uworkload, ptext, &st.udrv[d], 0, r, err, sizeof(err));
 			free(ptext);
 			if (rc)
 				goto fail;
-			snprintf(extra, sizeof(extra), "unmap,%s,%s,,%u", st.uworkload,
-				 st.udrv[d].name, st.pages[x]);
+			snprintf(extra, sizeof(extra), "unmap,%s,\"%s\",,%u", st.uworkload,
+				 st.ulabel[d], st.pages[x]);
 			run_csv_row(st.csv, extra, r);
 		}
 	if (st.tty)
@@ -550,6 +609,8 @@ out:
 	free(st.wparams);
 	json_decref(st.model_json);
 	json_decref(st.umodel_json);
+	for (unsigned i = 0; i < st.nudrv; i++)
+		json_decref(st.udrv_model[i]);
 	json_decref(st.root);
 	free(st.dir);
 	return status;
