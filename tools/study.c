@@ -133,6 +133,16 @@ out:
 	return rc;
 }
 
+/* A file named by the study: relative to the study's directory unless absolute. */
+static char *study_path(const struct study *st, const char *name)
+{
+	char *p;
+
+	if (name[0] == '/')
+		return strdup(name);
+	return asprintf(&p, "%s/%s", st->dir, name) < 0 ? NULL : p;
+}
+
 static int fail(struct study *st, const char *field, const char *msg, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "%s: field \"%s\": %s", st->path, field, msg);
@@ -154,11 +164,10 @@ static int parse_drivers(struct study *st, json_t *arr, const char *field,
 		if (!json_is_string(v))
 			return fail(st, field, "each driver is a built-in name or a file", err,
 				    errlen);
-		spec = json_string_value(v)[0] == '/' || ims_driver_builtin(json_string_value(v),
-									       &out[i]) == 0
+		spec = ims_driver_builtin(json_string_value(v), &out[i]) == 0
 			       ? strdup(json_string_value(v))
-			       : NULL;
-		if (!spec && asprintf(&spec, "%s/%s", st->dir, json_string_value(v)) < 0)
+			       : study_path(st, json_string_value(v));
+		if (!spec)
 			return -ENOMEM;
 		rc = load_driver(spec, &out[i], err, errlen);
 		free(spec);
@@ -226,7 +235,7 @@ static int parse_lines(struct study *st, json_t *arr, char *err, size_t errlen)
 		if (m) {
 			char *mpath;
 
-			if (asprintf(&mpath, "%s/%s", st->dir, json_string_value(m)) < 0)
+			if (!(mpath = study_path(st, json_string_value(m))))
 				return -ENOMEM;
 			st->udrv_model[i] = json_load_file(mpath, 0, &je);
 			if (!st->udrv_model[i]) {
@@ -278,7 +287,7 @@ static int parse(struct study *st, char *err, size_t errlen)
 	if (!json_is_string(v))
 		return fail(st, "model", "expected the model file, relative to the study", err,
 			    errlen);
-	if (asprintf(&mpath, "%s/%s", st->dir, json_string_value(v)) < 0)
+	if (!(mpath = study_path(st, json_string_value(v))))
 		return -ENOMEM;
 	st->model_json = json_load_file(mpath, 0, &je);
 	if (!st->model_json) {
@@ -311,8 +320,7 @@ static int parse(struct study *st, char *err, size_t errlen)
 				    errlen);
 		st->uworkload = json_string_value(v);
 		if ((v = json_object_get(w, "model"))) {
-			if (!json_is_string(v) ||
-			    asprintf(&mpath, "%s/%s", st->dir, json_string_value(v)) < 0)
+			if (!json_is_string(v) || !(mpath = study_path(st, json_string_value(v))))
 				return fail(st, "unmap_sweep.model", "expected a model file", err,
 					    errlen);
 			st->umodel_json = json_load_file(mpath, 0, &je);
