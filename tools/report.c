@@ -106,6 +106,22 @@ static void json(FILE *out, const char *label, const struct run_result *r)
 {
 	const struct ims_replay_stats *s = &r->rs;
 	bool first = true;
+	char q[1024];
+	size_t n = 0;
+
+	/* The label as a JSON string body: escape quotes, backslashes, controls. */
+	for (const char *p = label; *p && n < sizeof(q) - 8; p++) {
+		if (*p == '"' || *p == '\\') {
+			q[n++] = '\\';
+			q[n++] = *p;
+		} else if ((unsigned char)*p < 0x20) {
+			n += (size_t)snprintf(q + n, sizeof(q) - n, "\\u%04x", *p);
+		} else {
+			q[n++] = *p;
+		}
+	}
+	q[n] = 0;
+	label = q;
 
 	fprintf(out, "{\"run\": \"%s\", \"events\": %" PRIu64 ", \"dmas\": %" PRIu64
 		", \"dma_pages\": %" PRIu64 ", \"dma_faults\": %" PRIu64 ", \"maps\": %" PRIu64
@@ -167,10 +183,23 @@ void run_print(FILE *out, enum report_fmt fmt, const char *label, const struct r
 	case REPORT_JSON:
 		json(out, label, r);
 		break;
-	case REPORT_CSV:
+	case REPORT_CSV: {
+		/* The label is one CSV field: quoted, inner quotes doubled. */
+		char q[1024];
+		size_t n = 0;
+
+		q[n++] = '"';
+		for (const char *p = label; *p && n < sizeof(q) - 3; p++) {
+			if (*p == '"')
+				q[n++] = '"';
+			q[n++] = *p;
+		}
+		q[n++] = '"';
+		q[n] = 0;
 		run_csv_header(out, "run");
-		run_csv_row(out, label, r);
+		run_csv_row(out, q, r);
 		break;
+	}
 	default:
 		table(out, label, r);
 		break;
