@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # run.sh - set up, build and run iommusim on a fresh Debian 12 machine.
 #
-#   ./run.sh          install packages, build, explain the bundled nested
-#                     VT-d scenario (iommusim walk scenarios/vtd-nested.json)
+#   ./run.sh          install packages, build, run the bundled invalidation
+#                     study (iommusim study studies/invalidation-study.json)
+#                     and say where its report is
+#   ./run.sh walk     explain the bundled nested VT-d translation read by read
+#                     (iommusim walk scenarios/vtd-nested.json)
 #   ./run.sh test     install packages, build, run every test: a -Werror
 #                     build, an ASan+UBSan build, and a coverage build that
 #                     reports line coverage of engine/ and formats/
@@ -13,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(meson ninja-build pkg-config gcc g++ libjansson-dev uthash-dev
-	  libcmocka-dev libbenchmark-dev libglib2.0-dev gcovr python3)
+	  libcmocka-dev libbenchmark-dev libglib2.0-dev gcovr python3 gnuplot-nox)
 
 install_packages() {
 	local missing=()
@@ -63,9 +66,14 @@ print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 }
 
-cmd=${1:-walk}
+cmd=${1:-study}
 install_packages
 case "$cmd" in
+study)
+	setup build
+	./build/tools/iommusim study studies/invalidation-study.json -o study-report
+	echo "Open study-report/report.md (plots beside it) to read the study."
+	;;
 walk)
 	setup build
 	./build/tools/iommusim walk scenarios/vtd-nested.json
@@ -99,7 +107,7 @@ bench)
 	meson test -C build --benchmark --verbose
 	;;
 *)
-	echo "usage: ./run.sh [walk|test|bench]" >&2
+	echo "usage: ./run.sh [study|walk|test|bench]" >&2
 	exit 2
 	;;
 esac
