@@ -50,7 +50,7 @@ struct ims_cache;
 #define IMS_FAST_ENTRIES (1u << IMS_FAST_LG2)
 #define IMS_FAST_HITS 4
 struct ims_fast {
-	bool valid, has_pasid, rhas_pasid, global;
+	bool valid, has_pasid, rhas_pasid, global, devtlb;
 	uint8_t n, page_lg2, perm, mode, s1_lg2, s2_lg2;
 	uint32_t sid, pasid, access, domain, rpasid;
 	uint64_t vpn, epoch, out_page, ipa_page, cycles;
@@ -76,6 +76,7 @@ struct ims_iommu {
 	struct ims_cache *cache[IMS_ST__COUNT]; /* NULL: not modelled */
 	struct ims_timing timing;
 	uint64_t iotlb_sizes;   /* bit n: the IOTLB holds (or held) 2^n-byte entries */
+	uint64_t devtlb_sizes;  /* the same for the device-TLB */
 	uint64_t reg_writes;    /* register writes, for the memo's epoch */
 	struct ims_hit_trace ht;
 	struct ims_fast fast[IMS_FAST_ENTRIES];

@@ -236,6 +236,8 @@ static uint64_t fast_epoch(const struct ims_iommu *iommu)
 	for (int id = IMS_ST_IOTLB; id <= IMS_ST_PASID; id++)
 		if (iommu->cache[id])
 			e += ims_cache_mods(iommu->cache[id]);
+	if (iommu->cache[IMS_ST_DEVTLB])
+		e += ims_cache_mods(iommu->cache[IMS_ST_DEVTLB]);
 	return e;
 }
 
@@ -275,7 +277,8 @@ static bool fast_replay(struct ims_iommu *iommu, const struct ims_txn *txn, stru
 	res->s1_page_lg2 = m->s1_lg2;
 	res->s2_page_lg2 = m->s2_lg2;
 	res->global = m->global;
-	res->iotlb_hit = true;
+	res->iotlb_hit = !m->devtlb;
+	res->devtlb_hit = m->devtlb;
 	res->untraced = true;
 	res->cycles = m->cycles;
 	iommu->stats.translations++;
@@ -340,6 +343,7 @@ static void fast_record(struct ims_iommu *iommu, const struct ims_txn *txn,
 	m->s1_lg2 = res->s1_page_lg2;
 	m->s2_lg2 = res->s2_page_lg2;
 	m->global = res->global;
+	m->devtlb = res->devtlb_hit;
 	m->cycles = res->cycles;
 }
 
@@ -379,6 +383,56 @@ static void iotlb_fill(struct ims_iommu *iommu, const struct ims_txn *txn,
 		e.s2_level = o2->level;
 	}
 	ims_iotlb_fill(iommu, &e, txn->addr);
+}
+
+/*
+ * The device's own ATC, looked up before the request reaches the IOMMU: a
+ * hit is served at the device and the IOMMU sees nothing.  False: a miss.
+ */
+static bool devtlb_serve(struct ims_iommu *iommu, const struct ims_txn *txn,
+			 struct ims_result *res)
+{
+	struct ims_cache *c = iommu->cache[IMS_ST_DEVTLB];
+	struct ims_devtlb_entry *e;
+	unsigned probes;
+
+	e = ims_devtlb_lookup(iommu, txn->sid, txn->pasid, txn->has_pasid, txn->addr, &probes);
+	/* A translation without the permission asked for is asked again. */
+	if (e && (ims_perm_needed(txn->access & ~IMS_ACC_PRIV) & ~e->perm)) {
+		ims_cache_stats(c)->hits--;
+		ims_cache_stats(c)->misses++;
+		e = NULL;
+	}
+	ims_note_lookup(iommu, res, IMS_ST_DEVTLB, -1, e != NULL, probes ? probes : 1);
+	if (!e)
+		return false;
+	res->ok = true;
+	res->out_addr = e->out | (txn->addr & ims_mask_lg2(e->page_lg2));
+	res->page_lg2 = e->page_lg2;
+	res->perm = e->perm;
+	res->devtlb_hit = true;
+	return true;
+}
+
+static void devtlb_fill(struct ims_iommu *iommu, const struct ims_txn *txn,
+			const struct ims_xlate_cfg *cfg, const struct ims_result *res,
+			const struct ims_walk_out *o1, const struct ims_walk_out *o2)
+{
+	struct ims_devtlb_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.out = res->out_addr & ~ims_mask_lg2(res->page_lg2);
+	e.page_lg2 = res->page_lg2;
+	/* ATS completions carry read/write/execute, not privilege: both kinds. */
+	e.perm = res->perm;
+	if (o1) {
+		const struct ims_pt_cfg *c1 = cfg->mode == IMS_XM_S2 ? &cfg->s2 : &cfg->s1;
+
+		ims_memo_set(&e.leaf[0], c1, o1->level, o1->leaf_pa, o1->leaf_val);
+	}
+	if (o2)
+		ims_memo_set(&e.leaf[1], &cfg->s2, o2->level, o2->leaf_pa, o2->leaf_val);
+	ims_devtlb_fill(iommu, txn->sid, txn->pasid, txn->has_pasid, txn->addr, &e);
 }
 
 static int translate_slow(struct ims_iommu *iommu, const struct ims_txn *txn,
@@ -427,6 +481,13 @@ __attribute__((noinline)) static int translate_slow(struct ims_iommu *iommu,
 	memset(&cfg, 0, sizeof(cfg));
 
 	iommu->stats.translations++;
+	res->devtlb_hit = false;
+	if (iommu->cache[IMS_ST_DEVTLB] && devtlb_serve(iommu, txn, res)) {
+		iommu->stats.xlate_cycles += res->cycles;
+		if (iommu->ht.clean)
+			fast_record(iommu, txn, res);
+		return 0;
+	}
 	rc = iommu->arch->fetch_config(iommu, txn, &cfg, res);
 	if (rc < 0)
 		return rc;
@@ -499,6 +560,7 @@ __attribute__((noinline)) static int translate_slow(struct ims_iommu *iommu,
 		if (ok && walked && cached)
 			iotlb_fill(iommu, txn, &cfg, res, &o1,
 				   cfg.mode == IMS_XM_NESTED ? &o2 : NULL);
+
 	}
 done:
 	res->ok = ok;
@@ -508,6 +570,10 @@ done:
 	iommu->arch->finish(iommu, txn, &cfg, res);
 	if (!res->ok)
 		iommu->stats.faults++;
+	/* An ATS-capable device keeps what the IOMMU answered. */
+	else if (cfg.ats && iommu->cache[IMS_ST_DEVTLB])
+		devtlb_fill(iommu, txn, &cfg, res, walked ? &o1 : NULL,
+			    walked && cfg.mode == IMS_XM_NESTED ? &o2 : NULL);
 	/* Memory reads cost the model's memory latency each. */
 	res->cycles += (iommu->stats.table_reads + iommu->stats.config_reads - reads0) *
 		       iommu->timing.mem_read;

@@ -22,6 +22,9 @@
  *  - a stage-2 range also drops the stage-1 walk-cache entries of the
  *    domain whose next table lies in the range (they hold its translated
  *    address) and the nested-TLB entries of the range.
+ *  - the device-TLB goes only with a device-TLB / ATC invalidation, by
+ *    source ID, PASID and range: IOTLB invalidations leave it stale, as on
+ *    hardware, where software must invalidate both.
  * An entry dropped while the memory it came from still holds what it
  * cached was dropped needlessly; both counts are kept per structure.
  * Cost: inv_command per request, plus inv_sync for a completion.
@@ -195,6 +198,44 @@ static bool ntlb_match(void *opaque, const struct ims_cache_tag *tag, void *payl
 	return hit;
 }
 
+/* Device-TLB entries: by source ID (the tag's domain field), PASID and range. */
+static bool devtlb_match(void *opaque, const struct ims_cache_tag *tag, void *payload)
+{
+	struct inv_ctx *c = opaque;
+	const struct ims_inv *inv = c->inv;
+	const struct ims_devtlb_entry *e = payload;
+	uint32_t sid = (uint32_t)(tag->b & 0xfffff);
+	uint32_t pasid = (uint32_t)((tag->b >> 20) & 0xfffff);
+	bool has_pasid = (tag->b >> 40) & 1, hit = false;
+	uint64_t iova = tag->a << e->page_lg2;
+
+	switch (inv->scope) {
+	case IMS_INV_SCOPE_ALL:
+		hit = true;
+		break;
+	case IMS_INV_SCOPE_SOURCE:
+	case IMS_INV_SCOPE_RANGE:
+		hit = (inv->sid_ignore ? (sid & ~inv->sid_ignore) ==
+						 (inv->sid_first & ~inv->sid_ignore)
+				       : sid >= inv->sid_first && sid <= inv->sid_last) &&
+		      (!inv->has_pasid || (has_pasid && pasid == inv->pasid)) &&
+		      (inv->scope == IMS_INV_SCOPE_SOURCE ||
+		       overlaps(iova, iova + (UINT64_C(1) << e->page_lg2) - 1, inv));
+		break;
+	default:
+		break;
+	}
+	if (hit) {
+		bool still = e->leaf[0].fmt != NULL;
+
+		for (int i = 0; i < 2 && still; i++)
+			if (e->leaf[i].fmt)
+				still = ims_memo_still_valid(c->iommu, &e->leaf[i]);
+		c->needless += still;
+	}
+	return hit;
+}
+
 static bool cc_still(struct ims_iommu *iommu, const struct ims_cc_entry *e)
 {
 	uint64_t w;
@@ -275,6 +316,9 @@ int ims_invalidate(struct ims_iommu *iommu, const struct ims_inv *inv, struct im
 			apply(iommu, inv, IMS_ST_CONTEXT, cc_match, res);
 		if (inv->targets & IMS_INV_T_PASID)
 			apply(iommu, inv, IMS_ST_PASID, cc_match, res);
+		/* The devices' ATCs go only with a device-TLB invalidation. */
+		if (inv->targets & IMS_INV_T_DEVTLB)
+			apply(iommu, inv, IMS_ST_DEVTLB, devtlb_match, res);
 	}
 	if (inv->targets & IMS_INV_T_SYNC) {
 		cycles += iommu->timing.inv_sync;

@@ -82,6 +82,44 @@ void ims_iotlb_fill(struct ims_iommu *iommu, const struct ims_iotlb_entry *src, 
 	iommu->iotlb_sizes |= UINT64_C(1) << src->page_lg2;
 }
 
+/*
+ * Device-TLB: tagged by source ID (in the domain field of the tag: an ATC
+ * belongs to one device), PASID and page size; probed per size like the
+ * IOTLB.
+ */
+struct ims_devtlb_entry *ims_devtlb_lookup(struct ims_iommu *iommu, uint32_t sid, uint32_t pasid,
+					   bool has_pasid, uint64_t iova, unsigned *probes)
+{
+	struct ims_cache *c = iommu->cache[IMS_ST_DEVTLB];
+	uint64_t sizes = iommu->devtlb_sizes;
+
+	*probes = 0;
+	while (sizes) {
+		unsigned lg2 = (unsigned)__builtin_ctzll(sizes);
+		struct ims_cache_tag t = { iova >> lg2, tag_b(sid, pasid, has_pasid, lg2, 3) };
+		long slot = ims_cache_probe(c, set_key(t.a, t.b), &t);
+
+		++*probes;
+		if (slot >= 0)
+			return ims_cache_hit(c, (uint32_t)slot);
+		sizes &= sizes - 1;
+	}
+	ims_cache_miss(c);
+	return NULL;
+}
+
+void ims_devtlb_fill(struct ims_iommu *iommu, uint32_t sid, uint32_t pasid, bool has_pasid,
+		     uint64_t iova, const struct ims_devtlb_entry *src)
+{
+	struct ims_cache *c = iommu->cache[IMS_ST_DEVTLB];
+	struct ims_cache_tag t = { iova >> src->page_lg2,
+				   tag_b(sid, pasid, has_pasid, src->page_lg2, 3) };
+	bool evicted;
+
+	*(struct ims_devtlb_entry *)ims_cache_fill(c, set_key(t.a, t.b), &t, &evicted, NULL) = *src;
+	iommu->devtlb_sizes |= UINT64_C(1) << src->page_lg2;
+}
+
 struct ims_cc_entry *ims_cc_lookup(struct ims_iommu *iommu, struct ims_result *res,
 				   enum ims_struct_id id, uint32_t sid, uint32_t pasid,
 				   bool has_pasid)

@@ -46,6 +46,12 @@ struct ims_ntlb_entry {
 	struct ims_memo leaf;
 };
 
+struct ims_devtlb_entry {
+	uint64_t out;        /* output page base */
+	uint8_t page_lg2, perm;
+	struct ims_memo leaf[2]; /* the translation's leaves, for the needless check */
+};
+
 struct ims_cc_entry {
 	uint64_t words[8];
 	uint64_t pa;
@@ -89,6 +95,12 @@ struct ims_cc_entry *ims_cc_lookup(struct ims_iommu *iommu, struct ims_result *r
 void ims_cc_fill(struct ims_iommu *iommu, enum ims_struct_id id, uint32_t sid, uint32_t pasid,
 		 bool has_pasid, const uint64_t *words, unsigned nwords, uint64_t pa,
 		 uint32_t domain, uint32_t aux);
+
+/* The device-TLB: the devices' own caches of ATS translations. */
+struct ims_devtlb_entry *ims_devtlb_lookup(struct ims_iommu *iommu, uint32_t sid, uint32_t pasid,
+					   bool has_pasid, uint64_t iova, unsigned *probes);
+void ims_devtlb_fill(struct ims_iommu *iommu, uint32_t sid, uint32_t pasid, bool has_pasid,
+		     uint64_t iova, const struct ims_devtlb_entry *e);
 
 /* Walk caches. */
 struct ims_pwc_entry *ims_pwc_lookup(struct ims_iommu *iommu, unsigned stage, unsigned level,

@@ -27,6 +27,7 @@ static const struct {
 	[IMS_ST_PWC_S1] = { "pwc_s1", "stage-1 walk cache", sizeof(struct ims_pwc_entry) },
 	[IMS_ST_PWC_S2] = { "pwc_s2", "stage-2 walk cache", sizeof(struct ims_pwc_entry) },
 	[IMS_ST_NESTED_TLB] = { "nested_tlb", "nested TLB", sizeof(struct ims_ntlb_entry) },
+	[IMS_ST_DEVTLB] = { "devtlb", "device-TLB (ATC)", sizeof(struct ims_devtlb_entry) },
 };
 
 const char *ims_struct_name(enum ims_struct_id id)
@@ -128,7 +129,8 @@ int ims_caches_init(struct ims_iommu *iommu, json_t *root, const char *label, bo
 			if (id < 0)
 				return ims_errf(err, errlen,
 						"%s: unknown field \"caches.%s\" (expected iotlb, "
-						"context, pasid, pwc_s1, pwc_s2, nested_tlb)", label, key);
+						"context, pasid, pwc_s1, pwc_s2, nested_tlb, devtlb)",
+						label, key);
 			rc = parse_geom(v, label, key, &geom[id], err, errlen);
 			if (rc)
 				return rc;
@@ -230,6 +232,7 @@ void ims_iommu_reset_caches(struct ims_iommu *iommu)
 		memset(ims_cache_stats(iommu->cache[i]), 0, sizeof(struct ims_cache_stats));
 	}
 	iommu->iotlb_sizes = 0;
+	iommu->devtlb_sizes = 0;
 }
 
 void ims_note_lookup(struct ims_iommu *iommu, struct ims_result *res, enum ims_struct_id id,
@@ -241,7 +244,8 @@ void ims_note_lookup(struct ims_iommu *iommu, struct ims_result *res, enum ims_s
 
 	res->cycles += cyc;
 	if (hit && ht->n < IMS_FAST_HITS &&
-	    (id == IMS_ST_CONTEXT || id == IMS_ST_PASID || id == IMS_ST_IOTLB)) {
+	    (id == IMS_ST_CONTEXT || id == IMS_ST_PASID || id == IMS_ST_IOTLB ||
+	     id == IMS_ST_DEVTLB)) {
 		ht->id[ht->n] = (uint8_t)id;
 		ht->slot[ht->n] = ims_cache_last_slot(iommu->cache[id]);
 		ht->n++;

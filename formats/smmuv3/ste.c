@@ -347,5 +347,7 @@ int smmu_ste_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 		  : si->s1	     ? IMS_XM_S1
 		  : si->s2	     ? IMS_XM_S2
 				     : IMS_XM_BYPASS;
+	/* EATS = 0b01: the device's ATS translation requests are served (3.9.1). */
+	cfg->ats = si->eats == 1 && cfg->mode != IMS_XM_BYPASS;
 	return 0;
 }

@@ -131,6 +131,8 @@ validate:
 		return cfg_fail(rd, res, VTD_DEC_INVALID, VTD_FR_CTX_INVALID, pa);
 	if (tt != VTD_TT_PASS_THROUGH && !vtd_agaw_supported(st->cap, aw))
 		return cfg_fail(rd, res, VTD_DEC_INVALID, VTD_FR_CTX_INVALID, pa);
+	/* TT = 01b: the device may use ATS and cache translations (device-TLB). */
+	cfg->ats = tt == VTD_TT_DEV_TLB;
 	if (!cc)
 		ims_cc_fill(iommu, IMS_ST_CONTEXT, txn->sid, 0, false, ce, 2, pa, cfg->domain, 0);
 	if (tt == VTD_TT_PASS_THROUGH) {
@@ -214,5 +216,7 @@ validate:
 	if (!cc)
 		ims_cc_fill(iommu, IMS_ST_CONTEXT, txn->sid, 0, false, ce, 4, pa, IMS_CC_NO_DOMAIN,
 			    0);
+	/* DTE: the device may use ATS and cache translations (device-TLB). */
+	cfg->ats = (ce[0] & VTD_SCE_0_DTE) != 0;
 	return vtd_fetch_pasid(iommu, txn, ce, cfg, res);
 }

@@ -61,6 +61,7 @@ enum ims_struct_id {
 	IMS_ST_PWC_S1,      /* stage-1 paging-structure (walk) cache */
 	IMS_ST_PWC_S2,      /* stage-2 paging-structure (walk) cache */
 	IMS_ST_NESTED_TLB,  /* stage-2 translations of stage-1 table addresses */
+	IMS_ST_DEVTLB,      /* the devices' ATS translation caches (device-TLB / ATC) */
 	IMS_ST__COUNT
 };
 
@@ -123,6 +124,7 @@ struct ims_xlate_cfg {
 	uint32_t pasid;      /* PASID / ASID used to tag */
 	bool has_pasid;
 	bool fault_disable;  /* faults are not recorded (FPD, ...) */
+	bool ats;            /* the device may cache translations (VT-d DTE, SMMUv3 EATS) */
 	uint32_t arch_flags; /* architecture's own */
 };
 
@@ -141,6 +143,7 @@ struct ims_result {
 	const struct ims_pt_format *s1_fmt, *s2_fmt; /* formats walked, for names */
 	bool global;             /* the stage-1 leaf was global */
 	bool iotlb_hit;
+	bool devtlb_hit;         /* served by the device's own ATC: the IOMMU saw nothing */
 	bool untraced;           /* the request asked for no read list */
 	uint64_t cycles;         /* the translation's modelled cost */
 	uint8_t s1_page_lg2, s2_page_lg2;

@@ -35,22 +35,31 @@ static void w64(struct ims_iommu *io, uint64_t at, uint64_t v)
  * 4-level tables at 0x1000 (PASID 1) and 0x40000 (PASID 2) mapping IOVA
  * page n to HPA 0x200000 + n * 4 KiB (PASID 2: + 0x100000).
  */
+static void build_opt(struct inst *in, const char *policy, bool devtlb);
+
 static void build(struct inst *in, const char *policy)
+{
+	build_opt(in, policy, false);
+}
+
+/* devtlb: the device has an ATC (context DTE, ECAP.DT) and the model a devtlb. */
+static void build_opt(struct inst *in, const char *policy, bool devtlb)
 {
 	char json[1024], err[256];
 	uint64_t cap = (UINT64_C(4) << 8) | (UINT64_C(47) << 16);
 	uint64_t ecap = (UINT64_C(1) << 43) | (UINT64_C(1) << 47) | (UINT64_C(1) << 40) |
-			(UINT64_C(19) << 35);
+			(UINT64_C(19) << 35) | (devtlb ? UINT64_C(1) << 2 : 0);
 
 	snprintf(json, sizeof(json),
 		 "{\"arch\":\"vtd\",\"haw\":46,\"vtd\":{\"cap\":\"0x%llx\",\"ecap\":\"0x%llx\"},"
 		 "\"caches\":{\"iotlb\":{\"entries\":8,\"ways\":4,\"policy\":\"%s\",\"seed\":7},"
 		 "\"context\":{\"entries\":2,\"ways\":2,\"policy\":\"%s\"},"
 		 "\"pasid\":{\"entries\":2,\"ways\":1,\"policy\":\"%s\"},"
-		 "\"pwc_s1\":{\"entries\":4,\"ways\":2,\"policy\":\"%s\"}},"
+		 "\"pwc_s1\":{\"entries\":4,\"ways\":2,\"policy\":\"%s\"}%s},"
 		 "\"timing\":{\"mem_read\":100,\"lookup\":{\"iotlb\":1,\"context\":2,\"pasid\":3,"
 		 "\"pwc_s1\":4}}}",
-		 (unsigned long long)cap, (unsigned long long)ecap, policy, policy, policy, policy);
+		 (unsigned long long)cap, (unsigned long long)ecap, policy, policy, policy, policy,
+		 devtlb ? ",\"devtlb\":{\"entries\":4,\"ways\":2}" : "");
 	assert_int_equal(ims_model_parse(json, "fast", &in->m, err, sizeof(err)), 0);
 	in->io = ims_iommu_new(in->m, err, sizeof(err));
 	assert_non_null(in->io);
@@ -59,8 +68,8 @@ static void build(struct inst *in, const char *policy)
 	ims_iommu_set_reg(in->io, "TE", 1);
 	/* 9.2 root entry for bus 0: LP | LCTP. */
 	w64(in->io, 0x100000, 0x101000 | 1);
-	/* 9.4 context entry, devfn 0x10: P | PASIDE, PDTS 0, PASIDDIRPTR. */
-	w64(in->io, 0x101000 + 0x10 * 32, 0x102000 | 0x8 | 1);
+	/* 9.4 context entry, devfn 0x10: P | PASIDE (| DTE), PDTS 0, PASIDDIRPTR. */
+	w64(in->io, 0x101000 + 0x10 * 32, 0x102000 | 0x8 | (devtlb ? 0x4 : 0) | 1);
 	/* 9.5 directory entry 0: P | table. */
 	w64(in->io, 0x102000, 0x103000 | 1);
 	for (unsigned p = 1; p <= 2; p++) {
@@ -113,21 +122,22 @@ static void same_stats(struct inst *a, struct inst *b)
 	}
 }
 
-static void run(const char *policy, uint64_t seed)
+static void run_opt(const char *policy, uint64_t seed, bool devtlb)
 {
 	struct inst a, b;
 	static struct ims_result ra, rb;
 	uint64_t s = seed;
 
-	build(&a, policy);
-	build(&b, policy);
+	build_opt(&a, policy, devtlb);
+	build_opt(&b, policy, devtlb);
 	for (unsigned step = 0; step < 4000; step++) {
 		uint64_t r = rng(&s);
 		struct ims_txn t = { .sid = 0x10, .has_pasid = true, .size = 8 };
 
 		if (r % 97 == 0) {
 			/* Now and then, a page-selective invalidation of PASID 1 or 2. */
-			struct ims_inv inv = { .targets = IMS_INV_T_IOTLB | IMS_INV_T_WALK,
+			struct ims_inv inv = { .targets = IMS_INV_T_IOTLB | IMS_INV_T_WALK |
+							  IMS_INV_T_DEVTLB,
 					       .scope = IMS_INV_SCOPE_RANGE,
 					       .flags = IMS_INV_F_STAGE1,
 					       .has_domain = true, .has_pasid = true };
@@ -135,6 +145,7 @@ static void run(const char *policy, uint64_t seed)
 			inv.domain = inv.pasid = 1 + (unsigned)(r >> 8) % 2;
 			inv.addr_first = 4096 * ((r >> 16) % PAGES);
 			inv.addr_last = inv.addr_first + 4095;
+			inv.sid_first = inv.sid_last = 0x10;
 			ims_invalidate(a.io, &inv, NULL);
 			ims_invalidate(b.io, &inv, NULL);
 			continue;
@@ -152,6 +163,7 @@ static void run(const char *policy, uint64_t seed)
 		assert_int_equal(ra.perm, rb.perm);
 		assert_int_equal(ra.cycles, rb.cycles);
 		assert_int_equal(ra.iotlb_hit, rb.iotlb_hit);
+		assert_int_equal(ra.devtlb_hit, rb.devtlb_hit);
 		assert_int_equal(ra.domain, rb.domain);
 		assert_int_equal(rb.nreads, 0);
 		if (step % 50 == 0)
@@ -162,6 +174,19 @@ static void run(const char *policy, uint64_t seed)
 	ims_model_free(a.m);
 	ims_iommu_free(b.io);
 	ims_model_free(b.m);
+}
+
+static void run(const char *policy, uint64_t seed)
+{
+	run_opt(policy, seed, false);
+}
+
+/* With device-TLBs, replays of device-TLB hits too. */
+static void test_replay_matches_with_devtlb(void **state)
+{
+	(void)state;
+	run_opt("lru", 11, true);
+	run_opt("plru", 12, true);
 }
 
 static void test_replay_matches_lru(void **state)
@@ -218,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_replay_matches_plru),
 		cmocka_unit_test(test_replay_matches_fifo_rr_random),
 		cmocka_unit_test(test_replay_is_taken),
+		cmocka_unit_test(test_replay_matches_with_devtlb),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

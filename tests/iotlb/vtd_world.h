@@ -68,11 +68,13 @@ enum { PGTT_FS = 1, PGTT_SS = 2, PGTT_NESTED = 3, PGTT_PT = 4 };
 
 /* CAP_REG / ECAP_REG by named raw fields (11.4.2 / 11.4.3): 4-level SS
  * (SAGAW bit 2), 48-bit MGAW, 2M+1G SS pages, PSI with MAMV 18, FS 1G. */
+#ifndef W_VTD_SECTION
 #define W_VTD_SECTION                                                                   \
 	"\"vtd\":{\"cap\":{\"ND\":6,\"SAGAW\":4,\"MGAW\":47,\"SLLPS\":3,\"PSI\":1,"      \
 	"\"MAMV\":18,\"FS1GP\":1,\"NFR\":7},"                                           \
 	"\"ecap\":{\"QI\":1,\"PT\":1,\"NEST\":1,\"PASID\":1,\"PSS\":19,\"SMTS\":1,"     \
 	"\"SSTS\":1,\"FSTS\":1}}"
+#endif
 
 struct world {
 	struct ims_model *model;

@@ -464,14 +464,19 @@ static void take(struct world *w, struct snap *s)
 	s->s = *ims_iommu_stats(w->f.io);
 }
 
+/* Structures the model leaves out drop nothing. */
 static unsigned dropped(struct world *w, const struct snap *s, enum ims_struct_id id)
 {
-	return (unsigned)(ims_iommu_cache_stats(w->f.io, id)->invalidated - s->inv[id]);
+	const struct ims_cache_stats *cs = ims_iommu_cache_stats(w->f.io, id);
+
+	return cs ? (unsigned)(cs->invalidated - s->inv[id]) : 0;
 }
 
 static unsigned needless(struct world *w, const struct snap *s, enum ims_struct_id id)
 {
-	return (unsigned)(ims_iommu_cache_stats(w->f.io, id)->needless - s->needless[id]);
+	const struct ims_cache_stats *cs = ims_iommu_cache_stats(w->f.io, id);
+
+	return cs ? (unsigned)(cs->needless - s->needless[id]) : 0;
 }
 
 /* ---- the pages of the main world ---- */
