@@ -1,0 +1,253 @@
+/*
+ * iommufd/ioas.c - the IO address space ioctls: IOAS_ALLOC, IOAS_MAP,
+ * IOAS_COPY, IOAS_UNMAP, IOAS_ALLOW_IOVAS, IOAS_IOVA_RANGES, and OPTION.
+ *
+ * Each handler checks its arguments in the kernel's order (so that a call
+ * with several faults gets the errno Linux gives) and changes nothing
+ * before all checks pass.  Mapping records the caller's address range; the
+ * pages are pinned when something needs them (a device's domain, an access),
+ * as the kernel does, so an IOAS with no device accepts any address.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "iommufd/iofd_int.h"
+
+#define IOFD_MAP_ALL_FLAGS (IOFD_MAP_FIXED_IOVA | IOFD_MAP_WRITEABLE | IOFD_MAP_READABLE)
+
+static void iofd_ioas_destroy(struct iofd_ctx *ctx, struct iofd_obj *obj)
+{
+	(void)ctx;
+	struct iofd_ioas *ioas = (struct iofd_ioas *)obj;
+	iopt_fini(&ioas->iopt);
+	free(ioas);
+}
+
+int iofd_ioas_alloc_ioctl(struct iofd_ucmd *uc)
+{
+	struct iofd_ioas_alloc *cmd = uc->cmd;
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	struct iofd_ioas *ioas = calloc(1, sizeof(*ioas));
+	if (!ioas)
+		return -ENOMEM;
+	iopt_init(&ioas->iopt);
+	int rc = iofd_obj_add(uc->ctx, &ioas->obj, IOFD_OBJ_IOAS, iofd_ioas_destroy);
+	if (rc) {
+		free(ioas);
+		return rc;
+	}
+	cmd->out_ioas_id = ioas->obj.id;
+	rc = iofd_ucmd_respond(uc);
+	if (rc) /* the caller never learnt the ID: undo */
+		iofd_obj_del(uc->ctx, &ioas->obj);
+	return rc;
+}
+
+int iofd_ioas_map(struct iofd_ucmd *uc)
+{
+	struct iofd_ioas_map *cmd = uc->cmd;
+	if ((cmd->flags & ~IOFD_MAP_ALL_FLAGS) || cmd->reserved)
+		return -EOPNOTSUPP;
+	if (cmd->iova == UINT64_MAX || cmd->length == UINT64_MAX)
+		return -EOVERFLOW;
+	if (!(cmd->flags & (IOFD_MAP_WRITEABLE | IOFD_MAP_READABLE)))
+		return -EINVAL;
+	struct iofd_ioas *ioas = iofd_ioas_find(uc->ctx, cmd->ioas_id);
+	if (!ioas)
+		return -ENOENT;
+	uint64_t end;
+	if (__builtin_add_overflow(cmd->user_va, cmd->length, &end))
+		return -EOVERFLOW;
+
+	struct iofd_pages *pages = calloc(1, sizeof(*pages));
+	if (!pages)
+		return -ENOMEM;
+	pages->uva = cmd->user_va;
+	pages->length = cmd->length;
+	pages->writable = cmd->flags & IOFD_MAP_WRITEABLE;
+	struct iopt_segment seg = {pages, 0, cmd->length, cmd->flags};
+	uint64_t iova = cmd->iova;
+	int rc = iopt_map_segments(&ioas->iopt, &iova, cmd->flags & IOFD_MAP_FIXED_IOVA, &seg,
+				   1, cmd->flags & ~IOFD_MAP_FIXED_IOVA);
+	if (rc) {
+		free(pages);
+		return rc;
+	}
+	/* The mapping stands even if the reply cannot be written, as in Linux. */
+	cmd->iova = iova;
+	return iofd_ucmd_respond(uc);
+}
+
+int iofd_ioas_copy(struct iofd_ucmd *uc)
+{
+	struct iofd_ioas_copy *cmd = uc->cmd;
+	if (cmd->flags & ~IOFD_MAP_ALL_FLAGS)
+		return -EOPNOTSUPP;
+	if (cmd->length == UINT64_MAX || cmd->src_iova == UINT64_MAX ||
+	    cmd->dst_iova == UINT64_MAX)
+		return -EOVERFLOW;
+	if (!(cmd->flags & (IOFD_MAP_WRITEABLE | IOFD_MAP_READABLE)))
+		return -EINVAL;
+	struct iofd_ioas *src = iofd_ioas_find(uc->ctx, cmd->src_ioas_id);
+	if (!src)
+		return -ENOENT;
+	struct iopt_segment *segs;
+	size_t nsegs;
+	int rc = iopt_collect_segments(&src->iopt, cmd->src_iova, cmd->length, &segs, &nsegs);
+	if (rc)
+		return rc;
+	struct iofd_ioas *dst = iofd_ioas_find(uc->ctx, cmd->dst_ioas_id);
+	if (!dst) {
+		free(segs);
+		return -ENOENT;
+	}
+	uint64_t iova = cmd->dst_iova;
+	rc = iopt_map_segments(&dst->iopt, &iova, cmd->flags & IOFD_MAP_FIXED_IOVA, segs, nsegs,
+			       cmd->flags & ~IOFD_MAP_FIXED_IOVA);
+	if (!rc && (cmd->flags & IOFD_MAP_WRITEABLE)) {
+		for (size_t i = 0; i < nsegs; i++)
+			if (!segs[i].pages->writable)
+				rc = -EPERM;
+		if (rc) { /* undo the areas just made */
+			uint64_t unmapped;
+			iopt_unmap_range(&dst->iopt, iova, iova + cmd->length - 1, false,
+					 &unmapped);
+		}
+	}
+	free(segs);
+	if (rc)
+		return rc;
+	cmd->dst_iova = iova;
+	return iofd_ucmd_respond(uc);
+}
+
+int iofd_ioas_unmap(struct iofd_ucmd *uc)
+{
+	struct iofd_ioas_unmap *cmd = uc->cmd;
+	struct iofd_ioas *ioas = iofd_ioas_find(uc->ctx, cmd->ioas_id);
+	if (!ioas)
+		return -ENOENT;
+	uint64_t unmapped, last;
+	int rc;
+	if (cmd->iova == 0 && cmd->length == UINT64_MAX) {
+		rc = iopt_unmap_range(&ioas->iopt, 0, UINT64_MAX, true, &unmapped);
+	} else {
+		if (cmd->iova == UINT64_MAX || cmd->length == UINT64_MAX)
+			return -EOVERFLOW;
+		if (cmd->length == 0)
+			return -EINVAL;
+		if (__builtin_add_overflow(cmd->iova, cmd->length - 1, &last))
+			return -EOVERFLOW;
+		rc = iopt_unmap_range(&ioas->iopt, cmd->iova, last, false, &unmapped);
+	}
+	if (rc)
+		return rc;
+	cmd->length = unmapped;
+	return iofd_ucmd_respond(uc);
+}
+
+int iofd_ioas_allow_iovas(struct iofd_ucmd *uc)
+{
+	struct iofd_ioas_allow_iovas *cmd = uc->cmd;
+	if (cmd->reserved)
+		return -EOPNOTSUPP;
+	struct iofd_ioas *ioas = iofd_ioas_find(uc->ctx, cmd->ioas_id);
+	if (!ioas)
+		return -ENOENT;
+	struct iofd_iova_range *ranges = calloc(cmd->num_iovas ? cmd->num_iovas : 1,
+						sizeof(*ranges));
+	if (!ranges)
+		return -ENOMEM;
+	int rc = uc->ctx->ua.read(uc->ctx->ua.opaque, cmd->allowed_iovas, ranges,
+				  (size_t)cmd->num_iovas * sizeof(*ranges));
+	if (!rc)
+		rc = iopt_set_allowed(&ioas->iopt, ranges, cmd->num_iovas);
+	free(ranges);
+	return rc;
+}
+
+int iofd_ioas_iova_ranges(struct iofd_ucmd *uc)
+{
+	struct iofd_ioas_iova_ranges *cmd = uc->cmd;
+	if (cmd->reserved)
+		return -EOPNOTSUPP;
+	struct iofd_ioas *ioas = iofd_ioas_find(uc->ctx, cmd->ioas_id);
+	if (!ioas)
+		return -ENOENT;
+	uint32_t max = cmd->num_iovas;
+	uint32_t total = iopt_usable_ranges(&ioas->iopt, NULL, 0);
+	uint32_t n = total < max ? total : max;
+	struct iofd_iova_range *out = calloc(n ? n : 1, sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	iopt_usable_ranges(&ioas->iopt, out, n);
+	int rc = uc->ctx->ua.write(uc->ctx->ua.opaque, cmd->allowed_iovas, out,
+				   (size_t)n * sizeof(*out));
+	free(out);
+	if (rc)
+		return rc;
+	cmd->num_iovas = total;
+	cmd->out_iova_alignment = ioas->iopt.iova_alignment;
+	/* The count is written back even when the caller's array is too small. */
+	rc = iofd_ucmd_respond(uc);
+	if (rc)
+		return rc;
+	return total > max ? -EMSGSIZE : 0;
+}
+
+/* IOMMU_OPTION: RLIMIT_MODE (per context) and HUGE_PAGES (per IOAS). */
+int iofd_option(struct iofd_ucmd *uc)
+{
+	struct iofd_option *cmd = uc->cmd;
+	struct iofd_ctx *ctx = uc->ctx;
+	if (cmd->reserved)
+		return -EOPNOTSUPP;
+	int rc;
+	switch (cmd->option_id) {
+	case IOFD_OPTION_RLIMIT_MODE:
+		if (cmd->object_id)
+			return -EOPNOTSUPP;
+		if (cmd->op == IOFD_OPTION_OP_GET) {
+			cmd->val64 = ctx->account_mm;
+			rc = 0;
+		} else if (cmd->op == IOFD_OPTION_OP_SET) {
+			if (!iofd_capable(ctx, IOFD_CAP_SYS_RESOURCE))
+				return -EPERM;
+			if (ctx->objects)
+				return -EBUSY;
+			if (cmd->val64 > 1)
+				return -EINVAL;
+			ctx->account_mm = cmd->val64;
+			rc = 0;
+		} else {
+			return -EOPNOTSUPP;
+		}
+		break;
+	case IOFD_OPTION_HUGE_PAGES: {
+		struct iofd_ioas *ioas = iofd_ioas_find(ctx, cmd->object_id);
+		if (!ioas)
+			return -ENOENT;
+		if (cmd->op == IOFD_OPTION_OP_GET) {
+			cmd->val64 = !ioas->iopt.large_pages_disabled;
+			rc = 0;
+		} else if (cmd->op == IOFD_OPTION_OP_SET) {
+			if (cmd->val64 > 1)
+				return -EINVAL;
+			rc = iopt_set_large_pages(&ioas->iopt, cmd->val64 == 1);
+			if (rc)
+				return rc;
+		} else {
+			return -EOPNOTSUPP;
+		}
+		break;
+	}
+	default:
+		return -EOPNOTSUPP;
+	}
+	/* Only val64 goes back. */
+	size_t off = offsetof(struct iofd_option, val64);
+	if (uc->user_size < off + sizeof(cmd->val64))
+		return rc;
+	return ctx->ua.write(ctx->ua.opaque, uc->uptr + off, &cmd->val64, sizeof(cmd->val64));
+}

@@ -1,0 +1,297 @@
+/*
+ * iommufd/main.c - the ioctl dispatcher and the object table.
+ *
+ * The dispatcher follows the kernel's sequence for every iommufd request:
+ *   1. the request must be exactly _IO(';', nr) of a known nr (else ENOTTY);
+ *   2. read the leading u32 size from the caller (EFAULT if unreadable);
+ *   3. size below the first version's struct (offset of the end of its last
+ *      field) is EINVAL;
+ *   4. copy min(size, ours) bytes; bytes the caller passes beyond our struct
+ *      must be zero (else E2BIG); a shorter struct is zero-extended;
+ *   5. run the handler, which replies with at most the caller's size.
+ * Handlers validate everything before changing anything, so a failing
+ * ioctl leaves the context as it was.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "iommufd/iofd_int.h"
+
+/* ------------------------------------------------------------------ */
+/* User access for callers in this process. */
+
+static int self_read(void *opaque, uint64_t uaddr, void *dst, size_t len)
+{
+	(void)opaque;
+	if (len == 0)
+		return 0;
+	struct iovec local = {dst, len};
+	struct iovec remote = {(void *)(uintptr_t)uaddr, len};
+	ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+	return n == (ssize_t)len ? 0 : -EFAULT;
+}
+
+static int self_write(void *opaque, uint64_t uaddr, const void *src, size_t len)
+{
+	(void)opaque;
+	if (len == 0)
+		return 0;
+	struct iovec local = {(void *)src, len};
+	struct iovec remote = {(void *)(uintptr_t)uaddr, len};
+	ssize_t n = process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
+	return n == (ssize_t)len ? 0 : -EFAULT;
+}
+
+const struct iofd_uaccess iofd_uaccess_self = {self_read, self_write, NULL, NULL};
+
+/* Whether this process holds an effective capability. */
+static bool self_capable(int cap)
+{
+	struct {
+		uint32_t version;
+		int pid;
+	} hdr = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
+	struct {
+		uint32_t effective, permitted, inheritable;
+	} data[2] = {{0}};
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+bool iofd_capable(struct iofd_ctx *ctx, int cap)
+{
+	if (ctx->ua.capable)
+		return ctx->ua.capable(ctx->ua.opaque, cap);
+	return self_capable(cap);
+}
+
+int iofd_abi_parse(const char *text, enum iofd_abi *abi)
+{
+	if (!strcmp(text, "newest")) {
+		*abi = IOFD_ABI_NEWEST;
+		return 0;
+	}
+	if (!strcmp(text, "6.12")) {
+		*abi = IOFD_ABI_6_12;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Objects */
+
+int iofd_obj_add(struct iofd_ctx *ctx, struct iofd_obj *obj, enum iofd_obj_type type,
+		 void (*destroy)(struct iofd_ctx *, struct iofd_obj *))
+{
+	/* The kernel hands out the lowest free ID from 1 up (31-bit IDs). */
+	uint32_t id = 1;
+	struct iofd_obj *found;
+	for (;; id++) {
+		if (id > INT32_MAX)
+			return -ENOSPC;
+		HASH_FIND(hh, ctx->objects, &id, sizeof(id), found);
+		if (!found)
+			break;
+	}
+	obj->id = id;
+	obj->type = type;
+	obj->users = 0;
+	obj->destroy = destroy;
+	HASH_ADD(hh, ctx->objects, id, sizeof(obj->id), obj);
+	return 0;
+}
+
+struct iofd_obj *iofd_obj_find(struct iofd_ctx *ctx, uint32_t id, enum iofd_obj_type type)
+{
+	struct iofd_obj *obj;
+	HASH_FIND(hh, ctx->objects, &id, sizeof(id), obj);
+	if (obj && type && obj->type != type)
+		return NULL;
+	return obj;
+}
+
+void iofd_obj_del(struct iofd_ctx *ctx, struct iofd_obj *obj)
+{
+	HASH_DEL(ctx->objects, obj);
+	obj->destroy(ctx, obj);
+}
+
+size_t iofd_object_count(const struct iofd_ctx *ctx)
+{
+	return HASH_COUNT(ctx->objects);
+}
+
+static int iofd_destroy(struct iofd_ucmd *uc)
+{
+	struct iofd_destroy *cmd = uc->cmd;
+	struct iofd_obj *obj = iofd_obj_find(uc->ctx, cmd->id, 0);
+	if (!obj)
+		return -ENOENT;
+	if (obj->users)
+		return -EBUSY;
+	if (obj->type == IOFD_OBJ_IOAS && uc->ctx->vfio_ioas_id == obj->id)
+		uc->ctx->vfio_ioas_id = 0;
+	iofd_obj_del(uc->ctx, obj);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* IOMMU_VFIO_IOAS: which IOAS the VFIO type1 compatibility ioctls use. */
+
+int iofd_vfio_ioas(struct iofd_ucmd *uc)
+{
+	struct iofd_vfio_ioas *cmd = uc->cmd;
+	struct iofd_ctx *ctx = uc->ctx;
+	if (cmd->reserved)
+		return -EOPNOTSUPP;
+	switch (cmd->op) {
+	case IOFD_VFIO_IOAS_GET:
+		if (!ctx->vfio_ioas_id || !iofd_ioas_find(ctx, ctx->vfio_ioas_id))
+			return -ENODEV;
+		cmd->ioas_id = ctx->vfio_ioas_id;
+		return iofd_ucmd_respond(uc);
+	case IOFD_VFIO_IOAS_SET:
+		if (!iofd_ioas_find(ctx, cmd->ioas_id))
+			return -ENOENT;
+		ctx->vfio_ioas_id = cmd->ioas_id;
+		return 0;
+	case IOFD_VFIO_IOAS_CLEAR:
+		ctx->vfio_ioas_id = 0;
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Dispatch */
+
+struct iofd_op {
+	size_t size;     /* our struct */
+	size_t min_size; /* end of the first version's last field */
+	int (*fn)(struct iofd_ucmd *uc);
+	enum iofd_abi since; /* 0: in every supported ABI */
+};
+
+#define OP(nr, type, last, handler)                                                        \
+	[(nr) - IOFD_NR_DESTROY] = {sizeof(type), IOFD_OFFSETOFEND(type, last), handler,     \
+				    IOFD_ABI_6_12}
+
+static const struct iofd_op iofd_ops[] = {
+	OP(IOFD_NR_DESTROY, struct iofd_destroy, id, iofd_destroy),
+	OP(IOFD_NR_IOAS_ALLOC, struct iofd_ioas_alloc, out_ioas_id, iofd_ioas_alloc_ioctl),
+	OP(IOFD_NR_IOAS_ALLOW_IOVAS, struct iofd_ioas_allow_iovas, allowed_iovas,
+	   iofd_ioas_allow_iovas),
+	OP(IOFD_NR_IOAS_COPY, struct iofd_ioas_copy, src_iova, iofd_ioas_copy),
+	OP(IOFD_NR_IOAS_IOVA_RANGES, struct iofd_ioas_iova_ranges, out_iova_alignment,
+	   iofd_ioas_iova_ranges),
+	OP(IOFD_NR_IOAS_MAP, struct iofd_ioas_map, iova, iofd_ioas_map),
+	OP(IOFD_NR_IOAS_UNMAP, struct iofd_ioas_unmap, length, iofd_ioas_unmap),
+	OP(IOFD_NR_OPTION, struct iofd_option, val64, iofd_option),
+	OP(IOFD_NR_VFIO_IOAS, struct iofd_vfio_ioas, reserved, iofd_vfio_ioas),
+	OP(IOFD_NR_TEST_CMD, struct iofd_test_cmd, last, iofd_test_cmd),
+};
+
+/* Does this ABI level have the ioctl? */
+static bool iofd_abi_has(enum iofd_abi abi, const struct iofd_op *op)
+{
+	/* since is IOFD_ABI_6_12 for what 6.12 already had, NEWEST for later ioctls. */
+	return abi == IOFD_ABI_NEWEST || op->since == IOFD_ABI_6_12;
+}
+
+int iofd_ucmd_respond(struct iofd_ucmd *uc)
+{
+	size_t n = uc->user_size < uc->size ? uc->user_size : uc->size;
+	return uc->ctx->ua.write(uc->ctx->ua.opaque, uc->uptr, uc->cmd, n);
+}
+
+/* Bytes the caller passed beyond our struct must all be zero. */
+static int iofd_check_tail(struct iofd_ctx *ctx, uint64_t uptr, size_t from, size_t to)
+{
+	uint8_t buf[256];
+	while (from < to) {
+		size_t n = to - from < sizeof(buf) ? to - from : sizeof(buf);
+		int rc = ctx->ua.read(ctx->ua.opaque, uptr + from, buf, n);
+		if (rc)
+			return rc;
+		for (size_t i = 0; i < n; i++)
+			if (buf[i])
+				return -E2BIG;
+		from += n;
+	}
+	return 0;
+}
+
+long iofd_ioctl(struct iofd_ctx *ctx, unsigned long request, uint64_t arg)
+{
+	unsigned nr = request & 0xff;
+	if (request != (unsigned long)IOFD_REQ(nr) || nr < IOFD_NR_DESTROY)
+		return -ENOTTY;
+	size_t idx = nr - IOFD_NR_DESTROY;
+	if (idx >= sizeof(iofd_ops) / sizeof(iofd_ops[0]) || !iofd_ops[idx].fn)
+		return -ENOTTY;
+	const struct iofd_op *op = &iofd_ops[idx];
+	if (!iofd_abi_has(ctx->abi, op))
+		return -ENOTTY;
+
+	uint32_t user_size;
+	int rc = ctx->ua.read(ctx->ua.opaque, arg, &user_size, sizeof(user_size));
+	if (rc)
+		return rc;
+	if (user_size < op->min_size)
+		return -EINVAL;
+	if (user_size > op->size) {
+		rc = iofd_check_tail(ctx, arg, op->size, user_size);
+		if (rc)
+			return rc;
+	}
+	uint64_t buf[16] = {0}; /* every iommufd struct is <= 128 bytes */
+	size_t n = user_size < op->size ? user_size : op->size;
+	rc = ctx->ua.read(ctx->ua.opaque, arg, buf, n);
+	if (rc)
+		return rc;
+	struct iofd_ucmd uc = {
+		.ctx = ctx, .uptr = arg, .user_size = user_size, .cmd = buf, .size = op->size,
+	};
+	return op->fn(&uc);
+}
+
+/* ------------------------------------------------------------------ */
+/* Open and close */
+
+struct iofd_ctx *iofd_open(const struct iofd_uaccess *ua, enum iofd_abi abi)
+{
+	struct iofd_ctx *ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return NULL;
+	ctx->ua = *ua;
+	ctx->abi = abi;
+	ctx->test_memory_limit = 65536;
+	return ctx;
+}
+
+void iofd_close(struct iofd_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	/* Dependents first: keep destroying objects nobody uses until none is left. */
+	while (ctx->objects) {
+		struct iofd_obj *obj, *tmp, *victim = NULL;
+		HASH_ITER(hh, ctx->objects, obj, tmp) {
+			if (!obj->users) {
+				victim = obj;
+				break;
+			}
+		}
+		if (!victim) /* a reference cycle would be a bug; do not leak silently */
+			victim = ctx->objects;
+		iofd_obj_del(ctx, victim);
+	}
+	free(ctx);
+}
