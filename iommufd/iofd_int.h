@@ -189,6 +189,9 @@ int iopt_alloc_iova(struct iopt *iopt, uint64_t *iova, uint64_t uva, uint64_t le
  * -ENOENT, as does finding no area at all (unless `all`). */
 int iopt_unmap_range(struct iopt *iopt, uint64_t start, uint64_t last, bool all,
 		     uint64_t *unmapped);
+/* Split the area holding `at` so that `at` ends an area (VFIO type1
+ * partial unmap); 0 if it already does or no area holds it. */
+int iopt_cut(struct iopt *iopt, uint64_t at);
 /* Reserve [start, last] for owner; -EADDRINUSE if mapped or not allowed. */
 int iopt_reserve(struct iopt *iopt, uint64_t start, uint64_t last, const void *owner);
 void iopt_unreserve_owner(struct iopt *iopt, const void *owner);
@@ -213,5 +216,7 @@ int iofd_ioas_unmap(struct iofd_ucmd *uc);
 int iofd_option(struct iofd_ucmd *uc);
 int iofd_vfio_ioas(struct iofd_ucmd *uc);
 int iofd_test_cmd(struct iofd_ucmd *uc);
+/* VFIO type1 container ioctls (nr < 0x80); -ENOTTY for others. */
+long iofd_vfio_ioctl(struct iofd_ctx *ctx, unsigned long request, uint64_t arg);
 
 #endif

@@ -515,3 +515,26 @@ int iopt_set_large_pages(struct iopt *iopt, bool enable)
 	iopt->iova_alignment = iopt_want_alignment(iopt);
 	return 0;
 }
+
+int iopt_cut(struct iopt *iopt, uint64_t at)
+{
+	struct iopt_node *n = iopt_tree_first(&iopt->areas, at, at);
+	if (!n || n->last == at)
+		return 0; /* already a boundary */
+	/* Both halves must stay aligned. */
+	if (!is_aligned(at + 1, iopt->iova_alignment))
+		return -EINVAL;
+	struct iopt_area *area = (struct iopt_area *)n;
+	struct iopt_area *tail = calloc(1, sizeof(*tail));
+	if (!tail)
+		return -ENOMEM;
+	tail->node.start = at + 1;
+	tail->node.last = n->last;
+	tail->pages = area->pages;
+	tail->pages_off = area->pages_off + (at + 1 - n->start);
+	tail->flags = area->flags;
+	area->pages->refs++;
+	n->last = at; /* the start, and so the tree order, is unchanged */
+	iopt_tree_insert(&iopt->areas, &tail->node);
+	return 0;
+}

@@ -231,8 +231,10 @@ static int iofd_check_tail(struct iofd_ctx *ctx, uint64_t uptr, size_t from, siz
 long iofd_ioctl(struct iofd_ctx *ctx, unsigned long request, uint64_t arg)
 {
 	unsigned nr = request & 0xff;
-	if (request != (unsigned long)IOFD_REQ(nr) || nr < IOFD_NR_DESTROY)
+	if (request != (unsigned long)IOFD_REQ(nr))
 		return -ENOTTY;
+	if (nr < IOFD_NR_DESTROY)
+		return iofd_vfio_ioctl(ctx, request, arg);
 	size_t idx = nr - IOFD_NR_DESTROY;
 	if (idx >= sizeof(iofd_ops) / sizeof(iofd_ops[0]) || !iofd_ops[idx].fn)
 		return -ENOTTY;
