@@ -218,6 +218,9 @@ struct iofd_test_cmd {
 #define IOFD_OFFSETOFEND(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
 
 /* Published sizes and first-version minimum sizes. */
+#ifdef __cplusplus
+#define _Static_assert static_assert
+#endif
 _Static_assert(sizeof(struct iofd_destroy) == 8, "iommu_destroy");
 _Static_assert(sizeof(struct iofd_ioas_alloc) == 12, "iommu_ioas_alloc");
 _Static_assert(sizeof(struct iofd_iova_range) == 16, "iommu_iova_range");
