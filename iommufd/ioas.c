@@ -159,8 +159,19 @@ int iofd_ioas_allow_iovas(struct iofd_ucmd *uc)
 						sizeof(*ranges));
 	if (!ranges)
 		return -ENOMEM;
-	int rc = uc->ctx->ua.read(uc->ctx->ua.opaque, cmd->allowed_iovas, ranges,
-				  (size_t)cmd->num_iovas * sizeof(*ranges));
+	/* Linux reads and checks the ranges one at a time, so a bad range
+	 * before an unreadable one is EINVAL, not EFAULT. */
+	int rc = 0;
+	for (uint32_t i = 0; i < cmd->num_iovas && !rc; i++) {
+		rc = uc->ctx->ua.read(uc->ctx->ua.opaque,
+				      cmd->allowed_iovas + (uint64_t)i * sizeof(*ranges),
+				      &ranges[i], sizeof(*ranges));
+		if (!rc && ranges[i].start >= ranges[i].last)
+			rc = -EINVAL;
+		for (uint32_t j = 0; j < i && !rc; j++)
+			if (ranges[j].start <= ranges[i].last && ranges[i].start <= ranges[j].last)
+				rc = -EINVAL;
+	}
 	if (!rc)
 		rc = iopt_set_allowed(&ioas->iopt, ranges, cmd->num_iovas);
 	free(ranges);

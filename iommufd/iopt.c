@@ -129,6 +129,8 @@ void iopt_fini(struct iopt *iopt)
 	}
 }
 
+#define IOPT_MAX_ALIGNMENT (UINT64_C(2) << 20)
+
 static bool is_aligned(uint64_t v, uint64_t align)
 {
 	return (v & (align - 1)) == 0;
@@ -173,7 +175,8 @@ static bool iopt_fit(uint64_t hole_start, uint64_t hole_last, uint64_t align, ui
 	if (__builtin_add_overflow(hole_start, align - 1, &cand))
 		return false;
 	cand = (cand & ~(align - 1)) | offset;
-	if (cand < hole_start || cand > hole_last || hole_last - cand < length - 1)
+	/* Linux (6.17) refuses a start on the hole's very last byte. */
+	if (cand < hole_start || cand >= hole_last || hole_last - cand < length - 1)
 		return false;
 	*out = cand;
 	return true;
@@ -214,6 +217,9 @@ int iopt_alloc_iova(struct iopt *iopt, uint64_t *iova, uint64_t uva, uint64_t le
 		if (low < align)
 			align = low;
 	}
+	/* Linux (6.17) caps the alignment at the huge page size (x86-64: 2 MiB). */
+	if (align > IOPT_MAX_ALIGNMENT)
+		align = IOPT_MAX_ALIGNMENT;
 	if (align < iopt->iova_alignment)
 		return -EINVAL;
 	/* The IOVA keeps the buffer's offset into its page (align <= that

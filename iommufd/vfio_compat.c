@@ -154,15 +154,19 @@ static int vfio_get_info(struct iofd_ctx *ctx, uint64_t arg)
 		uint8_t *caps = calloc(1, avail_sz + iova_sz);
 		if (!caps)
 			return -ENOMEM;
-		struct vfio_iommu_type1_info_dma_avail *dma = (void *)caps;
-		dma->header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
-		dma->header.version = 1;
-		dma->header.next = sizeof(info) + avail_sz;
-		dma->avail = UINT32_MAX;
-		struct vfio_iommu_type1_info_cap_iova_range *cap = (void *)(caps + avail_sz);
-		cap->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
-		cap->header.version = 1;
-		cap->nr_iovas = nr;
+		/* The second capability sits at offset 36, not 8-byte aligned:
+		 * build each piece aligned and copy it into place. */
+		struct vfio_iommu_type1_info_dma_avail dma = {
+			.header = {.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, .version = 1,
+				   .next = (uint32_t)(sizeof(info) + avail_sz)},
+			.avail = UINT32_MAX,
+		};
+		memcpy(caps, &dma, avail_sz);
+		struct vfio_iommu_type1_info_cap_iova_range cap = {
+			.header = {.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, .version = 1},
+			.nr_iovas = nr,
+		};
+		memcpy(caps + avail_sz, &cap, sizeof(cap));
 		struct iofd_iova_range *r = calloc(nr, sizeof(*r));
 		if (!r) {
 			free(caps);
@@ -170,8 +174,8 @@ static int vfio_get_info(struct iofd_ctx *ctx, uint64_t arg)
 		}
 		iopt_usable_ranges(&ioas->iopt, r, nr);
 		for (uint32_t i = 0; i < nr; i++) {
-			cap->iova_ranges[i].start = r[i].start;
-			cap->iova_ranges[i].end = r[i].last;
+			struct vfio_iova_range vr = {.start = r[i].start, .end = r[i].last};
+			memcpy(caps + avail_sz + sizeof(cap) + i * sizeof(vr), &vr, sizeof(vr));
 		}
 		free(r);
 		rc = ctx->ua.write(ctx->ua.opaque, arg + sizeof(info), caps, avail_sz + iova_sz);
