@@ -44,6 +44,22 @@ int iofd_ioas_alloc_ioctl(struct iofd_ucmd *uc)
 	return rc;
 }
 
+int iofd_map_user(struct iopt *iopt, uint64_t *iova, bool fixed, uint64_t uva,
+		  uint64_t length, uint32_t flags)
+{
+	struct iofd_pages *pages = calloc(1, sizeof(*pages));
+	if (!pages)
+		return -ENOMEM;
+	pages->uva = uva;
+	pages->length = length;
+	pages->writable = flags & IOFD_MAP_WRITEABLE;
+	struct iopt_segment seg = {pages, 0, length, flags};
+	int rc = iopt_map_segments(iopt, iova, fixed, &seg, 1, flags);
+	if (rc)
+		free(pages);
+	return rc;
+}
+
 int iofd_ioas_map(struct iofd_ucmd *uc)
 {
 	struct iofd_ioas_map *cmd = uc->cmd;
@@ -60,20 +76,11 @@ int iofd_ioas_map(struct iofd_ucmd *uc)
 	if (__builtin_add_overflow(cmd->user_va, cmd->length, &end))
 		return -EOVERFLOW;
 
-	struct iofd_pages *pages = calloc(1, sizeof(*pages));
-	if (!pages)
-		return -ENOMEM;
-	pages->uva = cmd->user_va;
-	pages->length = cmd->length;
-	pages->writable = cmd->flags & IOFD_MAP_WRITEABLE;
-	struct iopt_segment seg = {pages, 0, cmd->length, cmd->flags};
 	uint64_t iova = cmd->iova;
-	int rc = iopt_map_segments(&ioas->iopt, &iova, cmd->flags & IOFD_MAP_FIXED_IOVA, &seg,
-				   1, cmd->flags & ~IOFD_MAP_FIXED_IOVA);
-	if (rc) {
-		free(pages);
+	int rc = iofd_map_user(&ioas->iopt, &iova, cmd->flags & IOFD_MAP_FIXED_IOVA, cmd->user_va,
+			       cmd->length, cmd->flags & ~IOFD_MAP_FIXED_IOVA);
+	if (rc)
 		return rc;
-	}
 	/* The mapping stands even if the reply cannot be written, as in Linux. */
 	cmd->iova = iova;
 	return iofd_ucmd_respond(uc);

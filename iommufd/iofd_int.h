@@ -207,6 +207,9 @@ int iopt_set_large_pages(struct iopt *iopt, bool enable);
 /* ------------------------------------------------------------------ */
 /* Handlers (ioas.c, main.c) */
 
+/* Map length bytes of the caller's memory at uva (one new area). */
+int iofd_map_user(struct iopt *iopt, uint64_t *iova, bool fixed, uint64_t uva,
+		  uint64_t length, uint32_t flags);
 int iofd_ioas_alloc_ioctl(struct iofd_ucmd *uc);
 int iofd_ioas_allow_iovas(struct iofd_ucmd *uc);
 int iofd_ioas_copy(struct iofd_ucmd *uc);

@@ -62,23 +62,13 @@ static int vfio_map_dma(struct iofd_ctx *ctx, uint64_t arg)
 	uint64_t end;
 	if (__builtin_add_overflow(map.vaddr, map.size, &end))
 		return -EOVERFLOW;
-	struct iofd_pages *pages = calloc(1, sizeof(*pages));
-	if (!pages)
-		return -ENOMEM;
 	uint32_t flags = 0;
 	if (map.flags & VFIO_DMA_MAP_FLAG_READ)
 		flags |= IOFD_MAP_READABLE;
 	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
 		flags |= IOFD_MAP_WRITEABLE;
-	pages->uva = map.vaddr;
-	pages->length = map.size;
-	pages->writable = flags & IOFD_MAP_WRITEABLE;
-	struct iopt_segment seg = {pages, 0, map.size, flags};
 	uint64_t iova = map.iova;
-	rc = iopt_map_segments(&ioas->iopt, &iova, true, &seg, 1, flags);
-	if (rc)
-		free(pages);
-	return rc;
+	return iofd_map_user(&ioas->iopt, &iova, true, map.vaddr, map.size, flags);
 }
 
 static int vfio_unmap_dma(struct iofd_ctx *ctx, uint64_t arg)
