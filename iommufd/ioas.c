@@ -47,6 +47,9 @@ int iofd_ioas_alloc_ioctl(struct iofd_ucmd *uc)
 int iofd_map_user(struct iopt *iopt, uint64_t *iova, bool fixed, uint64_t uva,
 		  uint64_t length, uint32_t flags)
 {
+	uint64_t end;
+	if (__builtin_add_overflow(uva, length, &end))
+		return -EOVERFLOW;
 	struct iofd_pages *pages = calloc(1, sizeof(*pages));
 	if (!pages)
 		return -ENOMEM;
@@ -72,10 +75,6 @@ int iofd_ioas_map(struct iofd_ucmd *uc)
 	struct iofd_ioas *ioas = iofd_ioas_find(uc->ctx, cmd->ioas_id);
 	if (!ioas)
 		return -ENOENT;
-	uint64_t end;
-	if (__builtin_add_overflow(cmd->user_va, cmd->length, &end))
-		return -EOVERFLOW;
-
 	uint64_t iova = cmd->iova;
 	int rc = iofd_map_user(&ioas->iopt, &iova, cmd->flags & IOFD_MAP_FIXED_IOVA, cmd->user_va,
 			       cmd->length, cmd->flags & ~IOFD_MAP_FIXED_IOVA);
@@ -142,10 +141,9 @@ int iofd_ioas_unmap(struct iofd_ucmd *uc)
 	} else {
 		if (cmd->iova == UINT64_MAX || cmd->length == UINT64_MAX)
 			return -EOVERFLOW;
-		if (cmd->length == 0)
-			return -EINVAL;
-		if (__builtin_add_overflow(cmd->iova, cmd->length - 1, &last))
-			return -EOVERFLOW;
+		rc = iopt_range_last(cmd->iova, cmd->length, &last);
+		if (rc)
+			return rc;
 		rc = iopt_unmap_range(&ioas->iopt, cmd->iova, last, false, &unmapped);
 	}
 	if (rc)
@@ -221,14 +219,12 @@ int iofd_option(struct iofd_ucmd *uc)
 	struct iofd_ctx *ctx = uc->ctx;
 	if (cmd->reserved)
 		return -EOPNOTSUPP;
-	int rc;
 	switch (cmd->option_id) {
 	case IOFD_OPTION_RLIMIT_MODE:
 		if (cmd->object_id)
 			return -EOPNOTSUPP;
 		if (cmd->op == IOFD_OPTION_OP_GET) {
 			cmd->val64 = ctx->account_mm;
-			rc = 0;
 		} else if (cmd->op == IOFD_OPTION_OP_SET) {
 			if (!iofd_capable(ctx, IOFD_CAP_SYS_RESOURCE))
 				return -EPERM;
@@ -237,7 +233,6 @@ int iofd_option(struct iofd_ucmd *uc)
 			if (cmd->val64 > 1)
 				return -EINVAL;
 			ctx->account_mm = cmd->val64;
-			rc = 0;
 		} else {
 			return -EOPNOTSUPP;
 		}
@@ -248,11 +243,10 @@ int iofd_option(struct iofd_ucmd *uc)
 			return -ENOENT;
 		if (cmd->op == IOFD_OPTION_OP_GET) {
 			cmd->val64 = !ioas->iopt.large_pages_disabled;
-			rc = 0;
 		} else if (cmd->op == IOFD_OPTION_OP_SET) {
 			if (cmd->val64 > 1)
 				return -EINVAL;
-			rc = iopt_set_large_pages(&ioas->iopt, cmd->val64 == 1);
+			int rc = iopt_set_large_pages(&ioas->iopt, cmd->val64 == 1);
 			if (rc)
 				return rc;
 		} else {
@@ -263,9 +257,7 @@ int iofd_option(struct iofd_ucmd *uc)
 	default:
 		return -EOPNOTSUPP;
 	}
-	/* Only val64 goes back. */
+	/* Only val64 goes back (the dispatcher's minimum size includes it). */
 	size_t off = offsetof(struct iofd_option, val64);
-	if (uc->user_size < off + sizeof(cmd->val64))
-		return rc;
 	return ctx->ua.write(ctx->ua.opaque, uc->uptr + off, &cmd->val64, sizeof(cmd->val64));
 }

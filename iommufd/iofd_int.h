@@ -172,6 +172,9 @@ void iopt_init(struct iopt *iopt);
 void iopt_fini(struct iopt *iopt);
 uint64_t iopt_page_size(void);
 void iopt_pages_put(struct iofd_pages *pages);
+/* The last byte of [start, start + length): -EINVAL if length is 0,
+ * -EOVERFLOW if the range wraps. */
+int iopt_range_last(uint64_t start, uint64_t length, uint64_t *last);
 /* Length rules of a new mapping: non-zero, aligned; 0 or -EINVAL. */
 int iopt_check_length(struct iopt *iopt, uint64_t length);
 /* Map segments back to back at *iova (fixed) or at an allocated IOVA
@@ -207,7 +210,8 @@ int iopt_set_large_pages(struct iopt *iopt, bool enable);
 /* ------------------------------------------------------------------ */
 /* Handlers (ioas.c, main.c) */
 
-/* Map length bytes of the caller's memory at uva (one new area). */
+/* Map length bytes of the caller's memory at uva (one new area);
+ * -EOVERFLOW if uva + length wraps. */
 int iofd_map_user(struct iopt *iopt, uint64_t *iova, bool fixed, uint64_t uva,
 		  uint64_t length, uint32_t flags);
 int iofd_ioas_alloc_ioctl(struct iofd_ucmd *uc);

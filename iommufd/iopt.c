@@ -155,6 +155,15 @@ static int iopt_check_fixed(struct iopt *iopt, uint64_t iova, uint64_t length)
 	return 0;
 }
 
+int iopt_range_last(uint64_t start, uint64_t length, uint64_t *last)
+{
+	if (length == 0)
+		return -EINVAL;
+	if (__builtin_add_overflow(start, length - 1, last))
+		return -EOVERFLOW;
+	return 0;
+}
+
 int iopt_check_length(struct iopt *iopt, uint64_t length)
 {
 	if (length == 0 || length > SIZE_MAX - iopt_page_size())
@@ -289,10 +298,9 @@ int iopt_collect_segments(struct iopt *iopt, uint64_t start, uint64_t length,
 			  struct iopt_segment **out, size_t *nout)
 {
 	uint64_t last;
-	if (length == 0)
-		return -EINVAL;
-	if (__builtin_add_overflow(start, length - 1, &last))
-		return -EOVERFLOW;
+	int rc = iopt_range_last(start, length, &last);
+	if (rc)
+		return rc;
 	struct iopt_segment *segs = NULL;
 	size_t n = 0;
 	uint64_t want = start;

@@ -47,21 +47,30 @@ static long vfio_check_extension(struct iofd_ctx *ctx, unsigned long ext)
 	}
 }
 
+/* Read the fixed part (minsz bytes) of a VFIO argument, which starts with
+ * its u32 argsz: EINVAL if argsz is below minsz. */
+static int vfio_read_arg(struct iofd_ctx *ctx, uint64_t arg, void *dst, size_t minsz)
+{
+	uint32_t argsz;
+	int rc = ctx->ua.read(ctx->ua.opaque, arg, dst, minsz);
+	if (rc)
+		return rc;
+	memcpy(&argsz, dst, sizeof(argsz));
+	return argsz < minsz ? -EINVAL : 0;
+}
+
 static int vfio_map_dma(struct iofd_ctx *ctx, uint64_t arg)
 {
 	struct vfio_iommu_type1_dma_map map;
-	size_t minsz = IOFD_OFFSETOFEND(struct vfio_iommu_type1_dma_map, size);
-	int rc = ctx->ua.read(ctx->ua.opaque, arg, &map, minsz);
+	int rc = vfio_read_arg(ctx, arg, &map,
+			       IOFD_OFFSETOFEND(struct vfio_iommu_type1_dma_map, size));
 	if (rc)
 		return rc;
-	if (map.argsz < minsz || (map.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)))
+	if (map.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
 		return -EINVAL;
 	struct iofd_ioas *ioas = compat_ioas(ctx);
 	if (!ioas)
 		return -ENODEV;
-	uint64_t end;
-	if (__builtin_add_overflow(map.vaddr, map.size, &end))
-		return -EOVERFLOW;
 	uint32_t flags = 0;
 	if (map.flags & VFIO_DMA_MAP_FLAG_READ)
 		flags |= IOFD_MAP_READABLE;
@@ -75,10 +84,10 @@ static int vfio_unmap_dma(struct iofd_ctx *ctx, uint64_t arg)
 {
 	struct vfio_iommu_type1_dma_unmap unmap;
 	size_t minsz = IOFD_OFFSETOFEND(struct vfio_iommu_type1_dma_unmap, size);
-	int rc = ctx->ua.read(ctx->ua.opaque, arg, &unmap, minsz);
+	int rc = vfio_read_arg(ctx, arg, &unmap, minsz);
 	if (rc)
 		return rc;
-	if (unmap.argsz < minsz || (unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL))
+	if (unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
 		return -EINVAL;
 	struct iofd_ioas *ioas = compat_ioas(ctx);
 	if (!ioas)
@@ -90,10 +99,9 @@ static int vfio_unmap_dma(struct iofd_ctx *ctx, uint64_t arg)
 		rc = iopt_unmap_range(&ioas->iopt, 0, UINT64_MAX, true, &unmapped);
 	} else {
 		uint64_t last;
-		if (unmap.size == 0)
-			return -EINVAL;
-		if (__builtin_add_overflow(unmap.iova, unmap.size - 1, &last))
-			return -EOVERFLOW;
+		rc = iopt_range_last(unmap.iova, unmap.size, &last);
+		if (rc)
+			return rc;
 		if (ioas->iopt.large_pages_disabled) {
 			/* TYPE1: cut areas so the range's bounds are area bounds. */
 			rc = iopt_cut(&ioas->iopt, last);
@@ -118,12 +126,10 @@ static int vfio_unmap_dma(struct iofd_ctx *ctx, uint64_t arg)
 static int vfio_get_info(struct iofd_ctx *ctx, uint64_t arg)
 {
 	struct vfio_iommu_type1_info info;
-	size_t minsz = IOFD_OFFSETOFEND(struct vfio_iommu_type1_info, iova_pgsizes);
-	int rc = ctx->ua.read(ctx->ua.opaque, arg, &info, minsz);
+	int rc = vfio_read_arg(ctx, arg, &info,
+			       IOFD_OFFSETOFEND(struct vfio_iommu_type1_info, iova_pgsizes));
 	if (rc)
 		return rc;
-	if (info.argsz < minsz)
-		return -EINVAL;
 	size_t reply = info.argsz < sizeof(info) ? info.argsz : sizeof(info);
 	struct iofd_ioas *ioas = compat_ioas(ctx);
 	if (!ioas)
