@@ -31,7 +31,6 @@
  */
 #include <string.h>
 
-#include "engine/bits.h"
 #include "iotlb/iotlb_int.h"
 
 struct inv_ctx {
@@ -63,22 +62,44 @@ static bool ttl_ok(const struct ims_inv *inv, int level)
 	return !inv->ttl || level < 0 || inv->ttl == level + 1;
 }
 
+/* The request names no PASID, or this one. */
+static bool pasid_ok(const struct ims_inv *inv, bool has_pasid, uint32_t pasid)
+{
+	return !inv->has_pasid || (has_pasid && pasid == inv->pasid);
+}
+
+/* SOURCE scope: sid in [sid_first, sid_last], or equal outside the sid_ignore bits. */
+static bool sid_ok(const struct ims_inv *inv, uint32_t sid)
+{
+	if (inv->sid_ignore)
+		return (sid & ~inv->sid_ignore) == (inv->sid_first & ~inv->sid_ignore);
+	return sid >= inv->sid_first && sid <= inv->sid_last;
+}
+
+/* A translation's leaves (those it has) still hold what was cached. */
+static bool leaves_still(struct ims_iommu *iommu, const struct ims_memo leaf[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (leaf[i].fmt && !ims_memo_still_valid(iommu, &leaf[i]))
+			return false;
+	return true;
+}
+
 static bool iotlb_match(void *opaque, const struct ims_cache_tag *tag, void *payload)
 {
 	struct inv_ctx *c = opaque;
 	const struct ims_inv *inv = c->inv;
 	const struct ims_iotlb_entry *e = payload;
+	bool s1 = e->mode == IMS_XM_S1 || e->mode == IMS_XM_NESTED;
+	bool s2 = e->mode == IMS_XM_S2 || e->mode == IMS_XM_NESTED;
 	bool hit = false;
 
-	(void)tag;
 	switch (inv->scope) {
 	case IMS_INV_SCOPE_ALL:
 		hit = true;
 		break;
 	case IMS_INV_SCOPE_DOMAIN:
-		hit = e->domain == inv->domain &&
-		      stage_ok(inv, e->mode == IMS_XM_S1 || e->mode == IMS_XM_NESTED,
-			       e->mode == IMS_XM_S2 || e->mode == IMS_XM_NESTED);
+		hit = e->domain == inv->domain && stage_ok(inv, s1, s2);
 		break;
 	case IMS_INV_SCOPE_PASID:
 		hit = domain_ok(inv, e->domain) && e->has_pasid && e->pasid == inv->pasid &&
@@ -86,13 +107,11 @@ static bool iotlb_match(void *opaque, const struct ims_cache_tag *tag, void *pay
 		break;
 	case IMS_INV_SCOPE_RANGE: {
 		uint64_t size = UINT64_C(1) << e->page_lg2;
-		bool s1 = e->mode == IMS_XM_S1 || e->mode == IMS_XM_NESTED;
-		bool s2 = e->mode == IMS_XM_S2 || e->mode == IMS_XM_NESTED;
 		uint64_t iova = tag->a << e->page_lg2;
 
 		if (!domain_ok(inv, e->domain))
 			break;
-		if (inv->has_pasid && !(e->has_pasid && e->pasid == inv->pasid) &&
+		if (!pasid_ok(inv, e->has_pasid, e->pasid) &&
 		    !((inv->flags & IMS_INV_F_GLOBAL_ANY_PASID) && e->global))
 			break;
 		if (s1 && (inv->flags & IMS_INV_F_STAGE1))
@@ -108,14 +127,8 @@ static bool iotlb_match(void *opaque, const struct ims_cache_tag *tag, void *pay
 	default:
 		break;
 	}
-	if (hit) {
-		bool still = e->mode >= IMS_XM_S1;
-
-		for (int i = 0; i < 2 && still; i++)
-			if (e->leaf[i].fmt)
-				still = ims_memo_still_valid(c->iommu, &e->leaf[i]);
-		c->needless += still;
-	}
+	if (hit)
+		c->needless += e->mode >= IMS_XM_S1 && leaves_still(c->iommu, e->leaf);
 	return hit;
 }
 
@@ -124,10 +137,10 @@ static bool pwc_match(void *opaque, const struct ims_cache_tag *tag, void *paylo
 	struct inv_ctx *c = opaque;
 	const struct ims_inv *inv = c->inv;
 	const struct ims_pwc_entry *e = payload;
-	uint32_t domain = (uint32_t)(tag->b & 0xfffff);
-	uint32_t pasid = (uint32_t)((tag->b >> 20) & 0xfffff);
-	bool has_pasid = (tag->b >> 40) & 1;
-	unsigned stage = (unsigned)((tag->b >> 48) & 3);
+	uint32_t domain = (uint32_t)FIELD_GET(IMS_TAG_DOMAIN, tag->b);
+	uint32_t pasid = (uint32_t)FIELD_GET(IMS_TAG_PASID, tag->b);
+	bool has_pasid = tag->b & IMS_TAG_HAS_PASID;
+	unsigned stage = (unsigned)FIELD_GET(IMS_TAG_STAGE, tag->b);
 	bool hit = false;
 
 	switch (inv->scope) {
@@ -148,7 +161,7 @@ static bool pwc_match(void *opaque, const struct ims_cache_tag *tag, void *paylo
 		if (!domain_ok(inv, domain) || (inv->flags & IMS_INV_F_LEAF))
 			break;
 		if (stage == 1 && (inv->flags & IMS_INV_F_STAGE1)) {
-			if (inv->has_pasid && !(has_pasid && pasid == inv->pasid))
+			if (!pasid_ok(inv, has_pasid, pasid))
 				break;
 			hit = (inv->flags & IMS_INV_F_STAGE1_ALL_ADDR) || overlaps(first, last, inv);
 		}
@@ -175,7 +188,7 @@ static bool ntlb_match(void *opaque, const struct ims_cache_tag *tag, void *payl
 	struct inv_ctx *c = opaque;
 	const struct ims_inv *inv = c->inv;
 	const struct ims_ntlb_entry *e = payload;
-	uint32_t domain = (uint32_t)(tag->b & 0xfffff);
+	uint32_t domain = (uint32_t)FIELD_GET(IMS_TAG_DOMAIN, tag->b);
 	uint64_t gpa = tag->a << 12;
 	bool hit = false;
 
@@ -204,9 +217,9 @@ static bool devtlb_match(void *opaque, const struct ims_cache_tag *tag, void *pa
 	struct inv_ctx *c = opaque;
 	const struct ims_inv *inv = c->inv;
 	const struct ims_devtlb_entry *e = payload;
-	uint32_t sid = (uint32_t)(tag->b & 0xfffff);
-	uint32_t pasid = (uint32_t)((tag->b >> 20) & 0xfffff);
-	bool has_pasid = (tag->b >> 40) & 1, hit = false;
+	uint32_t sid = (uint32_t)FIELD_GET(IMS_TAG_DOMAIN, tag->b);
+	uint32_t pasid = (uint32_t)FIELD_GET(IMS_TAG_PASID, tag->b);
+	bool has_pasid = tag->b & IMS_TAG_HAS_PASID, hit = false;
 	uint64_t iova = tag->a << e->page_lg2;
 
 	switch (inv->scope) {
@@ -215,24 +228,15 @@ static bool devtlb_match(void *opaque, const struct ims_cache_tag *tag, void *pa
 		break;
 	case IMS_INV_SCOPE_SOURCE:
 	case IMS_INV_SCOPE_RANGE:
-		hit = (inv->sid_ignore ? (sid & ~inv->sid_ignore) ==
-						 (inv->sid_first & ~inv->sid_ignore)
-				       : sid >= inv->sid_first && sid <= inv->sid_last) &&
-		      (!inv->has_pasid || (has_pasid && pasid == inv->pasid)) &&
+		hit = sid_ok(inv, sid) && pasid_ok(inv, has_pasid, pasid) &&
 		      (inv->scope == IMS_INV_SCOPE_SOURCE ||
 		       overlaps(iova, iova + (UINT64_C(1) << e->page_lg2) - 1, inv));
 		break;
 	default:
 		break;
 	}
-	if (hit) {
-		bool still = e->leaf[0].fmt != NULL;
-
-		for (int i = 0; i < 2 && still; i++)
-			if (e->leaf[i].fmt)
-				still = ims_memo_still_valid(c->iommu, &e->leaf[i]);
-		c->needless += still;
-	}
+	if (hit)
+		c->needless += e->leaf[0].fmt && leaves_still(c->iommu, e->leaf);
 	return hit;
 }
 
@@ -265,10 +269,7 @@ static bool cc_match(void *opaque, const struct ims_cache_tag *tag, void *payloa
 		hit = domain_ok(inv, e->domain) && e->has_pasid && e->pasid == inv->pasid;
 		break;
 	case IMS_INV_SCOPE_SOURCE:
-		hit = (inv->sid_ignore ? (e->sid & ~inv->sid_ignore) ==
-						 (inv->sid_first & ~inv->sid_ignore)
-				       : e->sid >= inv->sid_first && e->sid <= inv->sid_last) &&
-		      (!inv->has_pasid || (e->has_pasid && e->pasid == inv->pasid));
+		hit = sid_ok(inv, e->sid) && pasid_ok(inv, e->has_pasid, e->pasid);
 		break;
 	default:
 		break;

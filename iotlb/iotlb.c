@@ -19,26 +19,20 @@
  * Configuration caches: entries tagged by source ID and, for the PASID / CD
  * cache, PASID; the payload is the structure's words as read.
  *
- * Tag word b packs: domain 20 bits | pasid 20 bits (20..39) | has_pasid (40)
- * | size or level (41..47) | stage (48..49).
+ * Tag word b packs domain, PASID, size or level and stage (IMS_TAG_* in
+ * iotlb_int.h).
  */
 #include <string.h>
 
-#include "engine/bits.h"
 #include "iotlb/iotlb_int.h"
-
-#define TAG_DOMAIN GENMASK(19, 0)
-#define TAG_PASID GENMASK(39, 20)
-#define TAG_HAS_PASID BIT(40)
-#define TAG_SIZE GENMASK(47, 41)
-#define TAG_STAGE GENMASK(49, 48)
 
 static uint64_t tag_b(uint32_t domain, uint32_t pasid, bool has_pasid, unsigned size,
 		      unsigned stage)
 {
-	return FIELD_PREP(TAG_DOMAIN, domain) | FIELD_PREP(TAG_PASID, has_pasid ? pasid : 0) |
-	       (has_pasid ? TAG_HAS_PASID : 0) | FIELD_PREP(TAG_SIZE, size) |
-	       FIELD_PREP(TAG_STAGE, stage);
+	return FIELD_PREP(IMS_TAG_DOMAIN, domain) |
+	       FIELD_PREP(IMS_TAG_PASID, has_pasid ? pasid : 0) |
+	       (has_pasid ? IMS_TAG_HAS_PASID : 0) | FIELD_PREP(IMS_TAG_SIZE, size) |
+	       FIELD_PREP(IMS_TAG_STAGE, stage);
 }
 
 /* Mix the tag into the set key so that domains do not share sets in lockstep. */
@@ -47,17 +41,19 @@ static uint64_t set_key(uint64_t a, uint64_t b)
 	return a ^ (b * UINT64_C(0xff51afd7ed558ccd));
 }
 
-struct ims_iotlb_entry *ims_iotlb_lookup(struct ims_iommu *iommu, uint32_t domain, uint32_t pasid,
-					 bool has_pasid, uint64_t iova, unsigned *probes)
+/*
+ * The per-size probing of the IOTLB and the device-TLB: one set per page
+ * size in `sizes` (bit n: 2^n-byte entries held), smallest first.  One
+ * lookup, however many sets it probes: counted once, hit or miss.
+ */
+static inline __attribute__((always_inline)) void *
+lookup_sized(struct ims_cache *c, uint64_t sizes, uint32_t domain, uint32_t pasid, bool has_pasid,
+	     unsigned stage, uint64_t iova, unsigned *probes)
 {
-	struct ims_cache *c = iommu->cache[IMS_ST_IOTLB];
-	uint64_t sizes = iommu->iotlb_sizes;
-
-	/* One lookup, however many sets it probes: counted once, hit or miss. */
 	*probes = 0;
 	while (sizes) {
 		unsigned lg2 = (unsigned)__builtin_ctzll(sizes);
-		struct ims_cache_tag t = { iova >> lg2, tag_b(domain, pasid, has_pasid, lg2, 0) };
+		struct ims_cache_tag t = { iova >> lg2, tag_b(domain, pasid, has_pasid, lg2, stage) };
 		long slot = ims_cache_probe(c, set_key(t.a, t.b), &t);
 
 		++*probes;
@@ -69,17 +65,29 @@ struct ims_iotlb_entry *ims_iotlb_lookup(struct ims_iommu *iommu, uint32_t domai
 	return NULL;
 }
 
-void ims_iotlb_fill(struct ims_iommu *iommu, const struct ims_iotlb_entry *src, uint64_t iova)
+/* The payload slot for a 2^lg2-byte entry at iova; records the size in *sizes. */
+static void *fill_sized(struct ims_cache *c, uint64_t *sizes, uint32_t domain, uint32_t pasid,
+			bool has_pasid, unsigned stage, uint64_t iova, unsigned lg2)
 {
-	struct ims_cache *c = iommu->cache[IMS_ST_IOTLB];
-	struct ims_cache_tag t = { iova >> src->page_lg2,
-				   tag_b(src->domain, src->pasid, src->has_pasid, src->page_lg2, 0) };
-	struct ims_iotlb_entry *e;
+	struct ims_cache_tag t = { iova >> lg2, tag_b(domain, pasid, has_pasid, lg2, stage) };
 	bool evicted;
 
-	e = ims_cache_fill(c, set_key(t.a, t.b), &t, &evicted, NULL);
-	*e = *src;
-	iommu->iotlb_sizes |= UINT64_C(1) << src->page_lg2;
+	*sizes |= UINT64_C(1) << lg2;
+	return ims_cache_fill(c, set_key(t.a, t.b), &t, &evicted, NULL);
+}
+
+struct ims_iotlb_entry *ims_iotlb_lookup(struct ims_iommu *iommu, uint32_t domain, uint32_t pasid,
+					 bool has_pasid, uint64_t iova, unsigned *probes)
+{
+	return lookup_sized(iommu->cache[IMS_ST_IOTLB], iommu->iotlb_sizes, domain, pasid,
+			    has_pasid, 0, iova, probes);
+}
+
+void ims_iotlb_fill(struct ims_iommu *iommu, const struct ims_iotlb_entry *src, uint64_t iova)
+{
+	*(struct ims_iotlb_entry *)fill_sized(iommu->cache[IMS_ST_IOTLB], &iommu->iotlb_sizes,
+					      src->domain, src->pasid, src->has_pasid, 0, iova,
+					      src->page_lg2) = *src;
 }
 
 /*
@@ -90,34 +98,15 @@ void ims_iotlb_fill(struct ims_iommu *iommu, const struct ims_iotlb_entry *src, 
 struct ims_devtlb_entry *ims_devtlb_lookup(struct ims_iommu *iommu, uint32_t sid, uint32_t pasid,
 					   bool has_pasid, uint64_t iova, unsigned *probes)
 {
-	struct ims_cache *c = iommu->cache[IMS_ST_DEVTLB];
-	uint64_t sizes = iommu->devtlb_sizes;
-
-	*probes = 0;
-	while (sizes) {
-		unsigned lg2 = (unsigned)__builtin_ctzll(sizes);
-		struct ims_cache_tag t = { iova >> lg2, tag_b(sid, pasid, has_pasid, lg2, 3) };
-		long slot = ims_cache_probe(c, set_key(t.a, t.b), &t);
-
-		++*probes;
-		if (slot >= 0)
-			return ims_cache_hit(c, (uint32_t)slot);
-		sizes &= sizes - 1;
-	}
-	ims_cache_miss(c);
-	return NULL;
+	return lookup_sized(iommu->cache[IMS_ST_DEVTLB], iommu->devtlb_sizes, sid, pasid,
+			    has_pasid, 3, iova, probes);
 }
 
 void ims_devtlb_fill(struct ims_iommu *iommu, uint32_t sid, uint32_t pasid, bool has_pasid,
 		     uint64_t iova, const struct ims_devtlb_entry *src)
 {
-	struct ims_cache *c = iommu->cache[IMS_ST_DEVTLB];
-	struct ims_cache_tag t = { iova >> src->page_lg2,
-				   tag_b(sid, pasid, has_pasid, src->page_lg2, 3) };
-	bool evicted;
-
-	*(struct ims_devtlb_entry *)ims_cache_fill(c, set_key(t.a, t.b), &t, &evicted, NULL) = *src;
-	iommu->devtlb_sizes |= UINT64_C(1) << src->page_lg2;
+	*(struct ims_devtlb_entry *)fill_sized(iommu->cache[IMS_ST_DEVTLB], &iommu->devtlb_sizes,
+					       sid, pasid, has_pasid, 3, iova, src->page_lg2) = *src;
 }
 
 struct ims_cc_entry *ims_cc_lookup(struct ims_iommu *iommu, struct ims_result *res,

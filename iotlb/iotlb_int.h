@@ -8,6 +8,7 @@
 
 #include <iommusim/cache.h>
 
+#include "engine/bits.h"
 #include "engine/engine_int.h"
 
 /* A leaf (or table) entry remembered for the "needless invalidation" check. */
@@ -61,6 +62,17 @@ struct ims_cc_entry {
 	bool has_pasid;
 };
 #define IMS_CC_NO_DOMAIN UINT32_MAX
+
+/*
+ * Tag word b of every structure built in iotlb.c (word a is the input page
+ * number or prefix): domain (source ID in the device-TLB), PASID, whether
+ * there is a PASID, page size or level, stage.  invalidate.c reads it back.
+ */
+#define IMS_TAG_DOMAIN GENMASK(19, 0)
+#define IMS_TAG_PASID GENMASK(39, 20)
+#define IMS_TAG_HAS_PASID BIT(40)
+#define IMS_TAG_SIZE GENMASK(47, 41)
+#define IMS_TAG_STAGE GENMASK(49, 48)
 
 /* setup.c: the "caches" and "timing" sections of a model. */
 /* build = false: validate the sections but build no cache (timing still applies). */
