@@ -176,8 +176,7 @@ static inline __attribute__((always_inline)) void touch(struct ims_cache *c, uin
 		c->stamp[slot] = ++c->clock;
 		break;
 	case IMS_CACHE_PLRU:
-		if (c->ways <= 32)
-			plru_touch(c, set, way);
+		plru_touch(c, set, way);
 		break;
 	case IMS_CACHE_FIFO:
 		if (fill)
@@ -202,21 +201,24 @@ long ims_cache_probe(const struct ims_cache *c, uint64_t key, const struct ims_c
 	return -1;
 }
 
-void *ims_cache_hit(struct ims_cache *c, uint32_t slot)
-{
-	c->stats.lookups++;
-	c->stats.hits++;
-	c->last_slot = slot;
-	touch(c, slot >> c->ways_lg2, slot & (c->ways - 1), false);
-	return payload(c, slot);
-}
-
-void ims_cache_hit_n(struct ims_cache *c, uint32_t slot, uint64_t n)
+static inline __attribute__((always_inline)) void count_hits(struct ims_cache *c, uint32_t slot,
+								uint64_t n)
 {
 	c->stats.lookups += n;
 	c->stats.hits += n;
 	c->last_slot = slot;
 	touch(c, slot >> c->ways_lg2, slot & (c->ways - 1), false);
+}
+
+void *ims_cache_hit(struct ims_cache *c, uint32_t slot)
+{
+	count_hits(c, slot, 1);
+	return payload(c, slot);
+}
+
+void ims_cache_hit_n(struct ims_cache *c, uint32_t slot, uint64_t n)
+{
+	count_hits(c, slot, n);
 }
 
 void ims_cache_miss(struct ims_cache *c)
@@ -259,7 +261,7 @@ static uint32_t victim(struct ims_cache *c, uint32_t set)
 				best = w;
 		return best;
 	case IMS_CACHE_PLRU:
-		return c->ways <= 32 ? plru_victim(c, set) : 0;
+		return plru_victim(c, set);
 	case IMS_CACHE_RANDOM:
 		c->rng ^= c->rng >> 12;
 		c->rng ^= c->rng << 25;
@@ -310,21 +312,15 @@ void *ims_cache_fill(struct ims_cache *c, uint64_t key, const struct ims_cache_t
 
 bool ims_cache_drop(struct ims_cache *c, uint64_t key, const struct ims_cache_tag *tag)
 {
-	uint32_t base = ims_cache_set_of(c, key) * c->ways;
-	uint64_t b = tag->b | IMS_CACHE_TAG_VALID;
+	long slot = ims_cache_probe(c, key, tag);
 
-	for (uint32_t w = 0; w < c->ways; w++) {
-		struct ims_cache_tag *t = &c->tags[base + w];
-
-		if (t->a == tag->a && t->b == b) {
-			t->b = 0;
-			t->a = 0;
-			c->stats.invalidated++;
-			c->mods++;
-			return true;
-		}
-	}
-	return false;
+	if (slot < 0)
+		return false;
+	c->tags[slot].a = 0;
+	c->tags[slot].b = 0;
+	c->stats.invalidated++;
+	c->mods++;
+	return true;
 }
 
 unsigned ims_cache_scan(struct ims_cache *c,
