@@ -260,6 +260,14 @@ void ims_note_lookup(struct ims_iommu *iommu, struct ims_result *res, enum ims_s
 	}
 }
 
+/* An entry value as it would be once every A/D update had been made. */
+static uint64_t memo_norm(const struct ims_pt_cfg *cfg, int level, uint64_t val)
+{
+	if (!cfg->fmt->update_ad)
+		return val;
+	return cfg->fmt->update_ad(cfg, (unsigned)level, val, true, IMS_ACC_READ | IMS_ACC_WRITE);
+}
+
 void ims_memo_set(struct ims_memo *m, const struct ims_pt_cfg *cfg, int level, uint64_t pa,
 		  uint64_t val)
 {
@@ -267,10 +275,7 @@ void ims_memo_set(struct ims_memo *m, const struct ims_pt_cfg *cfg, int level, u
 	m->flags = cfg->flags;
 	m->level = (int8_t)level;
 	m->pa = pa;
-	m->val = cfg->fmt->update_ad
-			 ? cfg->fmt->update_ad(cfg, (unsigned)level, val, true,
-					       IMS_ACC_READ | IMS_ACC_WRITE)
-			 : val;
+	m->val = memo_norm(cfg, level, val);
 }
 
 bool ims_memo_still_valid(struct ims_iommu *iommu, const struct ims_memo *m)
@@ -282,8 +287,5 @@ bool ims_memo_still_valid(struct ims_iommu *iommu, const struct ims_memo *m)
 		return false;
 	if (ims_mem_read64(iommu->mem, m->pa, &cur) != IMS_MEM_OK)
 		return false;
-	if (m->fmt->update_ad)
-		cur = m->fmt->update_ad(&cfg, (unsigned)m->level, cur, true,
-					IMS_ACC_READ | IMS_ACC_WRITE);
-	return cur == m->val;
+	return memo_norm(&cfg, m->level, cur) == m->val;
 }
