@@ -43,12 +43,12 @@ static struct ims_cache *mk(uint32_t entries, uint32_t ways, enum ims_cache_poli
 	return c;
 }
 
-/* Fill tag n under key 0 with payload n; return the evicted tag (0: none). */
+/* Fill tag n under key with payload n; return the evicted tag (0: none). */
 static uint64_t fill(struct ims_cache *c, uint64_t key, uint64_t n)
 {
-	struct ims_cache_tag v = { 0, 0 };
+	struct ims_cache_tag t = T(n), v = { 0, 0 };
 	bool ev = true;
-	uint64_t *p = ims_cache_fill(c, key, &(struct ims_cache_tag){ T(n).a, T(n).b }, &ev, &v);
+	uint64_t *p = ims_cache_fill(c, key, &t, &ev, &v);
 
 	assert_non_null(p);
 	*p = n;
@@ -58,6 +58,13 @@ static uint64_t fill(struct ims_cache *c, uint64_t key, uint64_t n)
 	assert_int_equal(v.b & IMS_CACHE_TAG_VALID, 0);
 	assert_int_equal(v.b, T(v.a).b);
 	return v.a;
+}
+
+/* Fill tags first..last under key into free ways: none evicts anything. */
+static void fill_free(struct ims_cache *c, uint64_t key, uint64_t first, uint64_t last)
+{
+	for (uint64_t n = first; n <= last; n++)
+		assert_int_equal(fill(c, key, n), 0);
 }
 
 static bool hit(struct ims_cache *c, uint64_t key, uint64_t n)
@@ -90,10 +97,7 @@ static void test_lru_sequence(void **state)
 	struct ims_cache *c = mk(4, 4, IMS_CACHE_LRU, 0);
 
 	(void)state;
-	assert_int_equal(fill(c, 0, A), 0);
-	assert_int_equal(fill(c, 0, B), 0);
-	assert_int_equal(fill(c, 0, C), 0);
-	assert_int_equal(fill(c, 0, D), 0);
+	fill_free(c, 0, A, D);
 	assert_true(hit(c, 0, A));
 	assert_int_equal(fill(c, 0, E), B);
 	assert_int_equal(fill(c, 0, F), C);
@@ -131,10 +135,7 @@ static void test_plru4_sequence(void **state)
 	struct ims_cache *c = mk(4, 4, IMS_CACHE_PLRU, 0);
 
 	(void)state;
-	assert_int_equal(fill(c, 0, A), 0);
-	assert_int_equal(fill(c, 0, B), 0);
-	assert_int_equal(fill(c, 0, C), 0);
-	assert_int_equal(fill(c, 0, D), 0);
+	fill_free(c, 0, A, D);
 	assert_true(hit(c, 0, A));
 	assert_int_equal(fill(c, 0, E), C);
 	assert_int_equal(fill(c, 0, F), B);
@@ -166,8 +167,7 @@ static void test_plru8_sequence(void **state)
 	struct ims_cache *c = mk(8, 8, IMS_CACHE_PLRU, 0);
 
 	(void)state;
-	for (uint64_t n = A; n <= H; n++)
-		assert_int_equal(fill(c, 0, n), 0);
+	fill_free(c, 0, A, H);
 	assert_true(hit(c, 0, C));
 	assert_true(hit(c, 0, F));
 	assert_true(hit(c, 0, A));
@@ -185,8 +185,7 @@ static void test_plru32_works(void **state)
 	uint64_t first;
 
 	(void)state;
-	for (uint64_t n = 1; n <= 32; n++)
-		assert_int_equal(fill(c, 0, n), 0);
+	fill_free(c, 0, 1, 32);
 	/*
 	 * After filling w0..w31 in order, each node was last touched from its
 	 * right half, so every bit is 0: the victim is w0 (tag 1).  Touch 1;
@@ -214,10 +213,7 @@ static void test_fifo_sequence(void **state)
 	struct ims_cache *c = mk(4, 4, IMS_CACHE_FIFO, 0);
 
 	(void)state;
-	assert_int_equal(fill(c, 0, A), 0);
-	assert_int_equal(fill(c, 0, B), 0);
-	assert_int_equal(fill(c, 0, C), 0);
-	assert_int_equal(fill(c, 0, D), 0);
+	fill_free(c, 0, A, D);
 	assert_true(hit(c, 0, A));
 	assert_true(hit(c, 0, A));
 	assert_true(hit(c, 0, B));
@@ -253,10 +249,7 @@ static void test_rr_sequence(void **state)
 	struct ims_cache *c = mk(4, 4, IMS_CACHE_RR, 0);
 
 	(void)state;
-	assert_int_equal(fill(c, 0, A), 0);
-	assert_int_equal(fill(c, 0, B), 0);
-	assert_int_equal(fill(c, 0, C), 0);
-	assert_int_equal(fill(c, 0, D), 0);
+	fill_free(c, 0, A, D);
 	assert_true(hit(c, 0, D));
 	assert_int_equal(fill(c, 0, E), A);
 	assert_int_equal(fill(c, 0, F), B);
@@ -360,8 +353,7 @@ static void test_invalid_ways_first(void **state)
 		struct ims_cache *c = mk(4, 4, (enum ims_cache_policy)p, 7);
 		struct ims_cache_tag t;
 
-		for (uint64_t n = 1; n <= 4; n++)
-			assert_int_equal(fill(c, 0, n), 0);
+		fill_free(c, 0, 1, 4);
 		/* Free two ways: the next two fills take them without evicting. */
 		t = T(2);
 		assert_true(ims_cache_drop(c, 0, &t));
@@ -517,8 +509,7 @@ static void test_drop_scan_clear_stats(void **state)
 
 	(void)state;
 	assert_int_equal(ims_cache_count(c), 0);
-	for (uint64_t n = 1; n <= 6; n++)
-		assert_int_equal(fill(c, 0, n), 0);
+	fill_free(c, 0, 1, 6);
 	assert_int_equal(s->fills, 6);
 	assert_int_equal(ims_cache_count(c), 6);
 	/* A fill of a present tag is no new fill. */

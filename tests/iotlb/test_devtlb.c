@@ -158,15 +158,12 @@ static void test_6_5_2_6_other_pasid_and_needless(void **state)
 
 static void test_devtlb_write_needs_write_permission(void **state)
 {
-	struct world *w = w_new(CACHES, TIMING);
-	uint64_t root = w_page(w);
+	uint64_t leaf;
+	struct world *w = world(true, 1, &leaf);
 	struct ims_result *r;
 
 	(void)state;
-	w_context(w, DEVFN);
-	wr(w, W_CTX + 32 * DEVFN, rd(w, W_CTX + 32 * DEVFN) | (1ull << 2));
-	w_pasid(w, PASID, PGTT_FS, DID, root, 0);
-	fs_map(w, root, VA, 0x1000000, 12, FS_US); /* read-only */
+	wr(w, leaf, rd(w, leaf) & ~FS_RW); /* read-only */
 	xl(w, DEVFN, PASID, VA, IMS_ACC_READ);
 	/* A write the cached translation does not allow goes to the IOMMU, and faults. */
 	r = xl(w, DEVFN, PASID, VA, IMS_ACC_WRITE);
