@@ -272,8 +272,33 @@ static int cmd_walk(int argc, char **argv)
 	return 0;
 }
 
+/* The commands after "iommusim"; each takes its own --help. */
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{ "walk", cmd_walk },
+#ifdef IMS_HAVE_TRACES
+	{ "replay", cmd_replay },
+	{ "study", cmd_study },
+	{ "gen", cmd_gen },
+	{ "convert", cmd_convert },
+	{ "import", cmd_import },
+#endif
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
+	const struct command *cmd;
+
 	if (argc < 2) {
 		fputs(usage_main, stderr);
 		return 2;
@@ -287,43 +312,16 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "help")) {
-		if (argc > 2 && !strcmp(argv[2], "walk")) {
-			fputs(usage_walk, stdout);
-			return 0;
-		}
-#ifdef IMS_HAVE_TRACES
-		if (argc > 2) {
+		if (argc > 2 && (cmd = find_command(argv[2]))) {
 			char *hv[] = { argv[2], (char *)"--help", NULL };
 
-			if (!strcmp(argv[2], "replay"))
-				return cmd_replay(2, hv);
-			if (!strcmp(argv[2], "study"))
-				return cmd_study(2, hv);
-			if (!strcmp(argv[2], "gen"))
-				return cmd_gen(2, hv);
-			if (!strcmp(argv[2], "convert"))
-				return cmd_convert(2, hv);
-			if (!strcmp(argv[2], "import"))
-				return cmd_import(2, hv);
+			return cmd->run(2, hv);
 		}
-#endif
 		fputs(usage_main, stdout);
 		return 0;
 	}
-	if (!strcmp(argv[1], "walk"))
-		return cmd_walk(argc - 1, argv + 1);
-#ifdef IMS_HAVE_TRACES
-	if (!strcmp(argv[1], "replay"))
-		return cmd_replay(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "study"))
-		return cmd_study(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "gen"))
-		return cmd_gen(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "convert"))
-		return cmd_convert(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "import"))
-		return cmd_import(argc - 1, argv + 1);
-#endif
+	if ((cmd = find_command(argv[1])))
+		return cmd->run(argc - 1, argv + 1);
 	fprintf(stderr, "iommusim: unknown command '%s'\n%s", argv[1], usage_main);
 	return 2;
 }

@@ -86,12 +86,29 @@ static int fmt_from_name(const char *name, const char *opt, enum ims_trace_fmt *
 	return 0;
 }
 
-/* A driver model by built-in name or from a JSON file. */
+/* The whole of an open file as a string, NUL-terminated; closes f.  NULL
+ * if it cannot be read. */
+static char *read_all(FILE *f)
+{
+	char *text;
+	long n;
+
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	text = calloc(1, (size_t)(n > 0 ? n : 0) + 1);
+	if (text && n > 0 && fread(text, 1, (size_t)n, f) != (size_t)n) {
+		free(text);
+		text = NULL;
+	}
+	fclose(f);
+	return text;
+}
+
 int load_driver(const char *spec, struct ims_driver_cfg *cfg, char *err, size_t errlen)
 {
 	FILE *f;
 	char *text;
-	long n;
 	int rc;
 
 	if (!ims_driver_builtin(spec, cfg))
@@ -102,24 +119,17 @@ int load_driver(const char *spec, struct ims_driver_cfg *cfg, char *err, size_t 
 			 "single-fq, range, domain, global) nor a readable file", spec);
 		return -ENOENT;
 	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	text = calloc(1, (size_t)(n > 0 ? n : 0) + 1);
-	if (!text || (n > 0 && fread(text, 1, (size_t)n, f) != (size_t)n)) {
-		fclose(f);
-		free(text);
+	if (!(text = read_all(f))) {
 		snprintf(err, errlen, "cannot read %s", spec);
 		return -EIO;
 	}
-	fclose(f);
 	rc = ims_driver_parse(text, spec, cfg, err, errlen);
 	free(text);
 	return rc;
 }
 
 /* The default model for an architecture, from ./models. */
-const char *default_model(const char *arch)
+static const char *default_model(const char *arch)
 {
 	return !strcmp(arch, "smmuv3") ? "models/smmuv3-default.json" : "models/vtd-default.json";
 }
@@ -215,10 +225,8 @@ int cmd_replay(int argc, char **argv)
 				show_progress ? "\n" : "", n + 1, err);
 			goto out;
 		}
-		if (show_progress && !(++n & 0xffff))
+		if (!(++n & 0xffff) && show_progress)
 			progress(r, &last);
-		else if (!show_progress)
-			n++;
 	}
 	if (rc < 0) {
 		fprintf(stderr, "%siommusim replay: %s\n", show_progress ? "\n" : "", err);
@@ -251,29 +259,32 @@ out:
 static char *param_text(const char *arg)
 {
 	FILE *f;
-	char *text;
-	long n;
 
 	if (arg[0] != '@')
 		return strdup(arg);
 	f = fopen(arg + 1, "r");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	text = calloc(1, (size_t)(n > 0 ? n : 0) + 1);
-	if (text && n > 0 && fread(text, 1, (size_t)n, f) != (size_t)n) {
-		free(text);
-		text = NULL;
-	}
-	fclose(f);
-	return text;
+	return f ? read_all(f) : NULL;
 }
 
 static int emit_write(void *opaque, const struct ims_event *ev)
 {
 	return ims_trace_write(opaque, ev);
+}
+
+/* Finish writing the trace at path after a run that returned rc; any error
+ * (the run's, or finishing's) is printed for cmd.  The command's status. */
+static int finish_trace(const char *cmd, struct ims_trace_writer *w, const char *path, int rc,
+			char *err, size_t errlen)
+{
+	if (ims_trace_finish(w) && !rc) {
+		snprintf(err, errlen, "cannot finish writing %s", path);
+		rc = -EIO;
+	}
+	if (rc) {
+		fprintf(stderr, "iommusim %s: %s\n", cmd, err);
+		return 1;
+	}
+	return 0;
 }
 
 int cmd_gen(int argc, char **argv)
@@ -331,15 +342,7 @@ int cmd_gen(int argc, char **argv)
 	}
 	rc = ims_gen_run(argv[optind], ptext, seed, emit_write, w, err, sizeof(err));
 	free(ptext);
-	if (ims_trace_finish(w) && !rc) {
-		snprintf(err, sizeof(err), "cannot finish writing %s", outp);
-		rc = -EIO;
-	}
-	if (rc) {
-		fprintf(stderr, "iommusim gen: %s\n", err);
-		return 1;
-	}
-	return 0;
+	return finish_trace("gen", w, outp, rc, err, sizeof(err));
 }
 
 int cmd_convert(int argc, char **argv)
@@ -384,15 +387,7 @@ int cmd_convert(int argc, char **argv)
 			break;
 		}
 	ims_trace_close(r);
-	if (ims_trace_finish(w) && rc == 0) {
-		snprintf(err, sizeof(err), "cannot finish writing %s", argv[optind + 1]);
-		rc = -EIO;
-	}
-	if (rc < 0) {
-		fprintf(stderr, "iommusim convert: %s\n", err);
-		return 1;
-	}
-	return 0;
+	return finish_trace("convert", w, argv[optind + 1], rc, err, sizeof(err));
 }
 
 int cmd_import(int argc, char **argv)
@@ -428,13 +423,5 @@ int cmd_import(int argc, char **argv)
 		return 1;
 	}
 	rc = ims_import_ftrace(argv[optind + 1], emit_write, w, err, sizeof(err));
-	if (ims_trace_finish(w) && !rc) {
-		snprintf(err, sizeof(err), "cannot finish writing %s", outp);
-		rc = -EIO;
-	}
-	if (rc) {
-		fprintf(stderr, "iommusim import: %s\n", err);
-		return 1;
-	}
-	return 0;
+	return finish_trace("import", w, outp, rc, err, sizeof(err));
 }

@@ -34,8 +34,6 @@
 #include "tools/report.h"
 #include "tools/tools_int.h"
 
-int load_driver(const char *spec, struct ims_driver_cfg *cfg, char *err, size_t errlen);
-
 static const char usage_study[] =
 	"Usage: iommusim study STUDY.json -o DIR [--seed N]\n"
 	"\n"
@@ -143,10 +141,39 @@ static char *study_path(const struct study *st, const char *name)
 	return asprintf(&p, "%s/%s", st->dir, name) < 0 ? NULL : p;
 }
 
+/* A JSON file; NULL with "path:line:column: what" in err. */
+static json_t *load_json(const char *path, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *j = json_load_file(path, 0, &je);
+
+	if (!j)
+		snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+	return j;
+}
+
 static int fail(struct study *st, const char *field, const char *msg, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "%s: field \"%s\": %s", st->path, field, msg);
 	return -EINVAL;
+}
+
+/* One driver: a built-in name, or a file relative to the study. */
+static int parse_driver(struct study *st, json_t *v, const char *field,
+			struct ims_driver_cfg *out, char *err, size_t errlen)
+{
+	char *spec;
+	int rc;
+
+	if (!json_is_string(v))
+		return fail(st, field, "each driver is a built-in name or a file", err, errlen);
+	if (!ims_driver_builtin(json_string_value(v), out))
+		return 0;
+	if (!(spec = study_path(st, json_string_value(v))))
+		return -ENOMEM;
+	rc = load_driver(spec, out, err, errlen);
+	free(spec);
+	return rc;
 }
 
 static int parse_drivers(struct study *st, json_t *arr, const char *field,
@@ -158,19 +185,8 @@ static int parse_drivers(struct study *st, json_t *arr, const char *field,
 	if (!json_is_array(arr) || !json_array_size(arr) || json_array_size(arr) > MAX_DRV)
 		return fail(st, field, "expected an array of 1 to 16 driver models", err, errlen);
 	json_array_foreach(arr, i, v) {
-		char *spec;
-		int rc;
+		int rc = parse_driver(st, v, field, &out[i], err, errlen);
 
-		if (!json_is_string(v))
-			return fail(st, field, "each driver is a built-in name or a file", err,
-				    errlen);
-		spec = ims_driver_builtin(json_string_value(v), &out[i]) == 0
-			       ? strdup(json_string_value(v))
-			       : study_path(st, json_string_value(v));
-		if (!spec)
-			return -ENOMEM;
-		rc = load_driver(spec, &out[i], err, errlen);
-		free(spec);
 		if (rc)
 			return rc;
 	}
@@ -207,14 +223,12 @@ static int parse_lines(struct study *st, json_t *arr, char *err, size_t errlen)
 {
 	size_t i;
 	json_t *v;
-	json_error_t je;
 
 	if (!json_is_array(arr) || !json_array_size(arr) || json_array_size(arr) > MAX_DRV)
 		return fail(st, "unmap_sweep.drivers", "expected an array of 1 to 16 drivers", err,
 			    errlen);
 	json_array_foreach(arr, i, v) {
 		json_t *d = v, *m = NULL, *l = NULL;
-		json_t *one = json_array();
 		int rc;
 
 		if (json_is_object(v)) {
@@ -226,10 +240,7 @@ static int parse_lines(struct study *st, json_t *arr, char *err, size_t errlen)
 					    "an entry is a driver name or {\"driver\": NAME, "
 					    "\"model\": FILE, \"label\": TEXT}", err, errlen);
 		}
-		json_array_append(one, d);
-		rc = parse_drivers(st, one, "unmap_sweep.drivers", &st->udrv[i], &(unsigned){ 0 },
-				   err, errlen);
-		json_decref(one);
+		rc = parse_driver(st, d, "unmap_sweep.drivers", &st->udrv[i], err, errlen);
 		if (rc)
 			return rc;
 		if (m) {
@@ -237,13 +248,10 @@ static int parse_lines(struct study *st, json_t *arr, char *err, size_t errlen)
 
 			if (!(mpath = study_path(st, json_string_value(m))))
 				return -ENOMEM;
-			st->udrv_model[i] = json_load_file(mpath, 0, &je);
-			if (!st->udrv_model[i]) {
-				snprintf(err, errlen, "%s:%d:%d: %s", mpath, je.line, je.column, je.text);
-				free(mpath);
-				return -EINVAL;
-			}
+			st->udrv_model[i] = load_json(mpath, err, errlen);
 			free(mpath);
+			if (!st->udrv_model[i])
+				return -EINVAL;
 		}
 		snprintf(st->ulabel[i], sizeof(st->ulabel[i]), "%s",
 			 l ? json_string_value(l) : st->udrv[i].name);
@@ -256,17 +264,13 @@ static int parse(struct study *st, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "name", "description", "model", "seed", "workload",
 					    "drivers", "iotlb_entries", "unmap_sweep", NULL };
-	json_error_t je;
 	json_t *v, *w;
 	const char *key;
 	char *mpath;
 	int rc;
 
-	st->root = json_load_file(st->path, 0, &je);
-	if (!st->root) {
-		snprintf(err, errlen, "%s:%d:%d: %s", st->path, je.line, je.column, je.text);
+	if (!(st->root = load_json(st->path, err, errlen)))
 		return -EINVAL;
-	}
 	if (!json_is_object(st->root))
 		return fail(st, "(top level)", "expected an object", err, errlen);
 	json_object_foreach(st->root, key, v) {
@@ -289,13 +293,10 @@ static int parse(struct study *st, char *err, size_t errlen)
 			    errlen);
 	if (!(mpath = study_path(st, json_string_value(v))))
 		return -ENOMEM;
-	st->model_json = json_load_file(mpath, 0, &je);
-	if (!st->model_json) {
-		snprintf(err, errlen, "%s:%d:%d: %s", mpath, je.line, je.column, je.text);
-		free(mpath);
-		return -EINVAL;
-	}
+	st->model_json = load_json(mpath, err, errlen);
 	free(mpath);
+	if (!st->model_json)
+		return -EINVAL;
 	w = json_object_get(st->root, "workload");
 	v = json_is_object(w) ? json_object_get(w, "name") : NULL;
 	if (!json_is_string(v))
@@ -323,14 +324,10 @@ static int parse(struct study *st, char *err, size_t errlen)
 			if (!json_is_string(v) || !(mpath = study_path(st, json_string_value(v))))
 				return fail(st, "unmap_sweep.model", "expected a model file", err,
 					    errlen);
-			st->umodel_json = json_load_file(mpath, 0, &je);
-			if (!st->umodel_json) {
-				snprintf(err, errlen, "%s:%d:%d: %s", mpath, je.line, je.column,
-					 je.text);
-				free(mpath);
-				return -EINVAL;
-			}
+			st->umodel_json = load_json(mpath, err, errlen);
 			free(mpath);
+			if (!st->umodel_json)
+				return -EINVAL;
 		}
 		st->uparams = json_object_get(w, "params");
 		if (st->uparams && !json_is_object(st->uparams))

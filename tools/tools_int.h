@@ -58,6 +58,9 @@ int cmd_convert(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_study(int argc, char **argv);
 
+/* A driver model by built-in name or from a JSON file (replay.c). */
+int load_driver(const char *spec, struct ims_driver_cfg *cfg, char *err, size_t errlen);
+
 /* Print one translation, step by step. */
 void explain_txn(FILE *out, struct ims_iommu *iommu, unsigned n, const struct scn_txn *t,
 		 const struct ims_result *res);
