@@ -22,14 +22,6 @@
  */
 #include "formats/vtd/vtd_int.h"
 
-/* Address bits that must be zero: 51:width (width is the HAW, or 52). */
-static uint64_t addr_rsvd(const struct ims_pt_cfg *cfg)
-{
-	unsigned w = cfg->tag;
-
-	return w >= 52 ? 0 : GENMASK(51, w);
-}
-
 static void fs_decode(const struct ims_pt_cfg *cfg, unsigned level, uint64_t e,
 		      struct ims_pte *out)
 {
@@ -47,7 +39,7 @@ static void fs_decode(const struct ims_pt_cfg *cfg, unsigned level, uint64_t e,
 	}
 	out->kind = IMS_PTE_BAD;
 	out->fault = IMS_FK_RESERVED;
-	if (e & addr_rsvd(cfg))
+	if (e & vtd_addr_rsvd(cfg))
 		return;
 	switch (level) {
 	case 0:

@@ -138,24 +138,22 @@ static const uint16_t vtd_cc_fm_mask[4] = {
 	GENMASK(2, 0),   /* 11: mask SID bits 2:0 */
 };
 
-static bool vtd_is_scalable(const struct vtd_state *st)
-{
-	return FIELD_GET(VTD_RTADDR_TTM, st->rtaddr) == VTD_TTM_SCALABLE;
-}
-
 /*
- * An inclusive range of 2^size_lg2 bytes containing addr.  The bits of addr
- * below the size are ignored, never an error: the spec's AM is "the number of
- * low order bits of the ADDR field that must be masked".
+ * An inclusive range of 2^size_lg2 units containing addr, in units of
+ * 2^granule_lg2 (4 KiB pages for addresses, single entries for interrupt
+ * indexes).  The bits of addr below the size are ignored, never an error:
+ * the spec's AM is "the number of low order bits of the ADDR field that must
+ * be masked".
  */
-static void vtd_inv_set_range(struct ims_inv *d, uint64_t addr, unsigned size_lg2)
+static void vtd_inv_set_range(struct ims_inv *d, uint64_t addr, unsigned size_lg2,
+			      unsigned granule_lg2)
 {
 	uint64_t mask = ims_mask_lg2(size_lg2);
 
 	d->scope = IMS_INV_SCOPE_RANGE;
 	d->addr_first = addr & ~mask;
 	d->addr_last = d->addr_first | mask;
-	d->granule_lg2 = VTD_INV_PAGE_LG2;
+	d->granule_lg2 = (uint8_t)granule_lg2;
 }
 
 /*
@@ -171,7 +169,7 @@ static void vtd_devtlb_set_range(struct ims_inv *d, uint64_t w1_addr_field, bool
 	unsigned ones;
 
 	if (!s) {
-		vtd_inv_set_range(d, addr, VTD_INV_PAGE_LG2);
+		vtd_inv_set_range(d, addr, VTD_INV_PAGE_LG2, VTD_INV_PAGE_LG2);
 		return;
 	}
 	/*
@@ -179,7 +177,7 @@ static void vtd_devtlb_set_range(struct ims_inv *d, uint64_t w1_addr_field, bool
 	 * so the count stops at 52 (every address) and ctz never sees zero.
 	 */
 	ones = (unsigned)__builtin_ctzll(~pfn);
-	vtd_inv_set_range(d, addr, VTD_INV_PAGE_LG2 + ones + 1);
+	vtd_inv_set_range(d, addr, VTD_INV_PAGE_LG2 + ones + 1, VTD_INV_PAGE_LG2);
 }
 
 /* PFSID is defined only with device-TLB invalidation throttling (ECAP.DIT). */
@@ -340,7 +338,8 @@ static enum vtd_iqe vtd_decode_iotlb(const struct vtd_state *st, const uint64_t 
 			d->flags |= IMS_INV_F_STAGE1_ALL_ADDR;
 		else
 			d->flags &= ~(uint32_t)IMS_INV_F_STAGE1;
-		vtd_inv_set_range(d, w[1] & VTD_IOTLB_1_ADDR, VTD_INV_PAGE_LG2 + am);
+		vtd_inv_set_range(d, w[1] & VTD_IOTLB_1_ADDR, VTD_INV_PAGE_LG2 + am,
+				  VTD_INV_PAGE_LG2);
 		if (w[1] & VTD_IOTLB_1_IH)
 			d->flags |= IMS_INV_F_LEAF;
 		break;
@@ -387,7 +386,8 @@ static enum vtd_iqe vtd_decode_piotlb(const struct vtd_state *st, const uint64_t
 		 * bounds AM here, so any value is taken, up to "everything".
 		 */
 		vtd_inv_set_range(d, w[1] & VTD_PIOTLB_1_ADDR,
-				  VTD_INV_PAGE_LG2 + FIELD_GET(VTD_PIOTLB_1_AM, w[1]));
+				  VTD_INV_PAGE_LG2 + FIELD_GET(VTD_PIOTLB_1_AM, w[1]),
+				  VTD_INV_PAGE_LG2);
 		if (w[1] & VTD_PIOTLB_1_IH)
 			d->flags |= IMS_INV_F_LEAF;
 		break;
@@ -473,7 +473,6 @@ static enum vtd_iqe vtd_decode_iec(const struct vtd_state *st, const uint64_t *w
 				   struct ims_inv *d)
 {
 	unsigned im = FIELD_GET(VTD_IEC_0_IM, w[0]);
-	uint64_t mask;
 
 	if (!(st->ecap & VTD_ECAP_IR))
 		return VTD_IQE_TYPE;
@@ -488,11 +487,7 @@ static enum vtd_iqe vtd_decode_iec(const struct vtd_state *st, const uint64_t *w
 	}
 	if (im > FIELD_GET(VTD_ECAP_MHMV, st->ecap))
 		return VTD_IQE_RSVD;
-	mask = ims_mask_lg2(im);
-	d->scope = IMS_INV_SCOPE_RANGE;
-	d->addr_first = FIELD_GET(VTD_IEC_0_IIDX, w[0]) & ~mask;
-	d->addr_last = d->addr_first | mask;
-	d->granule_lg2 = 0;
+	vtd_inv_set_range(d, FIELD_GET(VTD_IEC_0_IIDX, w[0]), im, 0);
 	return VTD_IQE_NONE;
 }
 
@@ -631,13 +626,19 @@ static uint64_t vtd_desc_type(unsigned type)
 	       FIELD_PREP(VTD_DESC_0_TYPE_HI, FIELD_GET(VTD_DESC_TYPE_HI_IN_TYPE, type));
 }
 
+/* Word 0 of an IOTLB invalidate (6.5.2.3): type, G, DID, DR, DW. */
+static uint64_t vtd_desc_iotlb_w0(unsigned g, uint16_t did, bool dr, bool dw)
+{
+	return vtd_desc_type(VTD_DESC_IOTLB) | FIELD_PREP(VTD_IOTLB_0_G, g) |
+	       FIELD_PREP(VTD_IOTLB_0_DID, did) | (dr ? VTD_IOTLB_0_DR : 0) |
+	       (dw ? VTD_IOTLB_0_DW : 0);
+}
+
 /* 6.5.2.3 IOTLB invalidate, page-selective-within-domain (G = 11b). */
 void vtd_desc_iotlb_psi(uint64_t w[2], uint16_t did, uint64_t addr, unsigned am, bool ih, bool dr,
 			bool dw)
 {
-	w[0] = vtd_desc_type(VTD_DESC_IOTLB) | FIELD_PREP(VTD_IOTLB_0_G, VTD_IOTLB_G_PAGE) |
-	       FIELD_PREP(VTD_IOTLB_0_DID, did) | (dr ? VTD_IOTLB_0_DR : 0) |
-	       (dw ? VTD_IOTLB_0_DW : 0);
+	w[0] = vtd_desc_iotlb_w0(VTD_IOTLB_G_PAGE, did, dr, dw);
 	w[1] = (addr & VTD_IOTLB_1_ADDR) | FIELD_PREP(VTD_IOTLB_1_AM, am) |
 	       (ih ? VTD_IOTLB_1_IH : 0);
 }
@@ -645,17 +646,14 @@ void vtd_desc_iotlb_psi(uint64_t w[2], uint16_t did, uint64_t addr, unsigned am,
 /* 6.5.2.3 IOTLB invalidate, domain-selective (G = 10b). */
 void vtd_desc_iotlb_dsi(uint64_t w[2], uint16_t did, bool dr, bool dw)
 {
-	w[0] = vtd_desc_type(VTD_DESC_IOTLB) | FIELD_PREP(VTD_IOTLB_0_G, VTD_IOTLB_G_DOMAIN) |
-	       FIELD_PREP(VTD_IOTLB_0_DID, did) | (dr ? VTD_IOTLB_0_DR : 0) |
-	       (dw ? VTD_IOTLB_0_DW : 0);
+	w[0] = vtd_desc_iotlb_w0(VTD_IOTLB_G_DOMAIN, did, dr, dw);
 	w[1] = 0;
 }
 
 /* 6.5.2.3 IOTLB invalidate, global (G = 01b). */
 void vtd_desc_iotlb_global(uint64_t w[2], bool dr, bool dw)
 {
-	w[0] = vtd_desc_type(VTD_DESC_IOTLB) | FIELD_PREP(VTD_IOTLB_0_G, VTD_IOTLB_G_GLOBAL) |
-	       (dr ? VTD_IOTLB_0_DR : 0) | (dw ? VTD_IOTLB_0_DW : 0);
+	w[0] = vtd_desc_iotlb_w0(VTD_IOTLB_G_GLOBAL, 0, dr, dw);
 	w[1] = 0;
 }
 

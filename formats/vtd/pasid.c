@@ -21,22 +21,11 @@
 #include "formats/vtd/vtd_int.h"
 #include "iotlb/iotlb_int.h"
 
-static int pe_fail(struct ims_read *rd, struct ims_result *res, unsigned dec, unsigned reason,
-		   uint64_t pa)
-{
-	if (rd) {
-		rd->decision = (uint8_t)dec;
-		rd->fault = IMS_FK_CONFIG;
-	}
-	vtd_config_fault(res, reason, pa);
-	return 0;
-}
-
 int vtd_fetch_pasid(struct ims_iommu *iommu, const struct ims_txn *txn, const uint64_t *sce,
 		    struct ims_xlate_cfg *cfg, struct ims_result *res)
 {
 	struct vtd_state *st = vtd_state(iommu);
-	uint64_t hi_rsvd = st->haw >= 64 ? 0 : GENMASK(63, st->haw);
+	uint64_t hi_rsvd = ~ims_mask_lg2(st->haw);
 	uint64_t pde, pe[8], pa;
 	uint32_t pasid, flags = 0;
 	unsigned pgtt, aw, fspm, mgaw = (unsigned)FIELD_GET(VTD_CAP_MGAW, st->cap) + 1;
@@ -55,7 +44,8 @@ int vtd_fetch_pasid(struct ims_iommu *iommu, const struct ims_txn *txn, const ui
 			return 0;
 		}
 		if (!(sce[0] & VTD_SCE_0_PASIDE))
-			return pe_fail(NULL, res, VTD_DEC_INVALID, VTD_FR_SM_PASIDE_CLEAR, 0);
+			return vtd_config_fail(NULL, res, VTD_DEC_INVALID, VTD_FR_SM_PASIDE_CLEAR,
+					       0);
 		pasid = txn->pasid;
 	} else {
 		pasid = (st->ecap & VTD_ECAP_RPS) ? (uint32_t)FIELD_GET(VTD_SCE_1_RID_PASID, sce[1])
@@ -66,7 +56,7 @@ int vtd_fetch_pasid(struct ims_iommu *iommu, const struct ims_txn *txn, const ui
 
 	/* Step 2: the directory must be large enough (PDTS). */
 	if ((pasid >> 6) >= (UINT32_C(1) << (FIELD_GET(VTD_SCE_0_PDTS, sce[0]) + 7)))
-		return pe_fail(NULL, res, VTD_DEC_INVALID, VTD_FR_SM_PASID_TOO_LARGE, 0);
+		return vtd_config_fail(NULL, res, VTD_DEC_INVALID, VTD_FR_SM_PASID_TOO_LARGE, 0);
 
 	/* A PASID-cache hit skips the directory and PASID entry reads. */
 	cc = ims_cc_lookup(iommu, res, IMS_ST_PASID, txn->sid, pasid, true);
@@ -83,13 +73,13 @@ int vtd_fetch_pasid(struct ims_iommu *iommu, const struct ims_txn *txn, const ui
 	pa = (sce[0] & VTD_SCE_0_PASIDDIRPTR) + 8 * (pasid >> 6);
 	rd = vtd_config_read(iommu, res, VTD_LBL_PASID_DIR, pa, &pde, sizeof(pde), &ab);
 	if (ab)
-		return pe_fail(rd, res, VTD_DEC_ABORT, VTD_FR_SM_PDE_ACCESS, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_ABORT, VTD_FR_SM_PDE_ACCESS, pa);
 	if (!(pde & VTD_PDE_P))
-		return pe_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_SM_PDE_NOT_PRESENT, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_SM_PDE_NOT_PRESENT, pa);
 	if (pde & VTD_PDE_FPD)
 		cfg->fault_disable = true;
 	if (pde & (VTD_PDE_RSVD | hi_rsvd))
-		return pe_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_PDE_RSVD, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_PDE_RSVD, pa);
 	if (rd)
 		rd->next = pde & VTD_PDE_SMPTBLPTR;
 
@@ -97,9 +87,9 @@ int vtd_fetch_pasid(struct ims_iommu *iommu, const struct ims_txn *txn, const ui
 	pa = (pde & VTD_PDE_SMPTBLPTR) + 64 * (pasid & 0x3f);
 	rd = vtd_config_read(iommu, res, VTD_LBL_PASID_ENTRY, pa, pe, sizeof(pe), &ab);
 	if (ab)
-		return pe_fail(rd, res, VTD_DEC_ABORT, VTD_FR_SM_PE_ACCESS, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_ABORT, VTD_FR_SM_PE_ACCESS, pa);
 	if (!(pe[0] & VTD_PE_0_P))
-		return pe_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_SM_PE_NOT_PRESENT, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_SM_PE_NOT_PRESENT, pa);
 	if (pe[0] & VTD_PE_0_FPD)
 		cfg->fault_disable = true;
 	pgtt = (unsigned)FIELD_GET(VTD_PE_0_PGTT, pe[0]);
@@ -107,7 +97,7 @@ int vtd_fetch_pasid(struct ims_iommu *iommu, const struct ims_txn *txn, const ui
 	    pe[3] || pe[4] || pe[5] || pe[6] || pe[7] ||
 	    ((pgtt == VTD_PGTT_SS || pgtt == VTD_PGTT_NESTED) && (pe[0] & hi_rsvd)) ||
 	    (pgtt == VTD_PGTT_FS && (pe[2] & hi_rsvd & VTD_PE_2_FSPTPTR)))
-		return pe_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_PE_RSVD, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_PE_RSVD, pa);
 
 validate:
 	/* Step 5: the translation type and its fields must be supported. */
@@ -149,7 +139,7 @@ validate:
 
 	/* Step 6: supervisor requests need SRE. */
 	if ((txn->access & IMS_ACC_PRIV) && !(pe[2] & VTD_PE_2_SRE))
-		return pe_fail(rd, res, VTD_DEC_INVALID, VTD_FR_SM_SRE_CLEAR, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_INVALID, VTD_FR_SM_SRE_CLEAR, pa);
 
 	cfg->domain = (uint32_t)FIELD_GET(VTD_PE_1_DID, pe[1]);
 	cfg->arch_flags = pgtt;
@@ -161,14 +151,8 @@ validate:
 		return 0;
 	}
 	if (pgtt == VTD_PGTT_SS || pgtt == VTD_PGTT_NESTED) {
-		uint32_t sf = 0;
+		uint32_t sf = vtd_ss_cap_flags(st);
 
-		if (FIELD_GET(VTD_CAP_SLLPS, st->cap) & 1)
-			sf |= VTD_F_2M;
-		if (FIELD_GET(VTD_CAP_SLLPS, st->cap) & 2)
-			sf |= VTD_F_1G;
-		if (st->ecap & VTD_ECAP_SC)
-			sf |= VTD_F_SC;
 		if (pe[0] & VTD_PE_0_SSADE)
 			sf |= VTD_F_SSADE;
 		if (pe[0] & VTD_PE_0_SSEE)
@@ -200,5 +184,5 @@ validate:
 	return 0;
 
 invalid:
-	return pe_fail(rd, res, VTD_DEC_INVALID, VTD_FR_SM_PE_INVALID, pa);
+	return vtd_config_fail(rd, res, VTD_DEC_INVALID, VTD_FR_SM_PE_INVALID, pa);
 }

@@ -49,21 +49,15 @@ struct ims_read *vtd_config_read(struct ims_iommu *iommu, struct ims_result *res
 	return rd;
 }
 
-/* Mark the last config read's decision and raise the fault. */
-static int cfg_fail(struct ims_read *rd, struct ims_result *res, unsigned dec, unsigned reason,
-		    uint64_t pa)
+int vtd_config_fail(struct ims_read *rd, struct ims_result *res, unsigned dec, unsigned reason,
+		    uint64_t fetch_addr)
 {
 	if (rd) {
 		rd->decision = (uint8_t)dec;
 		rd->fault = IMS_FK_CONFIG;
 	}
-	vtd_config_fault(res, reason, pa);
+	vtd_config_fault(res, reason, fetch_addr);
 	return 0;
-}
-
-static uint64_t above_haw(unsigned haw)
-{
-	return haw >= 64 ? 0 : GENMASK(63, haw);
 }
 
 /*
@@ -76,17 +70,16 @@ int vtd_fetch_legacy(struct ims_iommu *iommu, const struct ims_txn *txn,
 	struct vtd_state *st = vtd_state(iommu);
 	uint64_t rta = st->rtaddr & VTD_RTADDR_RTA;
 	unsigned bus = (txn->sid >> 8) & 0xff, devfn = txn->sid & 0xff;
-	uint64_t re[2], ce[2], pa, hi_rsvd = above_haw(st->haw);
+	uint64_t re[2], ce[2], pa, hi_rsvd = ~ims_mask_lg2(st->haw);
 	struct ims_read *rd;
 	struct ims_cc_entry *cc;
 	bool ab;
 	unsigned tt, aw;
-	uint32_t flags = 0;
 
 	cfg->mode = IMS_XM_ABORT;
 	/* Step 1: a request with PASID cannot be served in legacy mode. */
 	if (txn->has_pasid)
-		return cfg_fail(NULL, res, VTD_DEC_INVALID, VTD_FR_SM_TTM0_PASID, 0);
+		return vtd_config_fail(NULL, res, VTD_DEC_INVALID, VTD_FR_SM_TTM0_PASID, 0);
 
 	/* A context-cache hit skips the root and context entry reads. */
 	cc = ims_cc_lookup(iommu, res, IMS_ST_CONTEXT, txn->sid, 0, false);
@@ -102,11 +95,11 @@ int vtd_fetch_legacy(struct ims_iommu *iommu, const struct ims_txn *txn,
 	pa = rta + 16 * bus;
 	rd = vtd_config_read(iommu, res, VTD_LBL_ROOT, pa, re, sizeof(re), &ab);
 	if (ab)
-		return cfg_fail(rd, res, VTD_DEC_ABORT, VTD_FR_ROOT_ACCESS, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_ABORT, VTD_FR_ROOT_ACCESS, pa);
 	if (!(re[0] & VTD_RE_0_P))
-		return cfg_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_ROOT_NOT_PRESENT, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_ROOT_NOT_PRESENT, pa);
 	if ((re[0] & (VTD_RE_0_RSVD | hi_rsvd)) || re[1])
-		return cfg_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_ROOT_RSVD, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_ROOT_RSVD, pa);
 	if (rd)
 		rd->next = re[0] & VTD_RE_0_CTP;
 
@@ -114,12 +107,12 @@ int vtd_fetch_legacy(struct ims_iommu *iommu, const struct ims_txn *txn,
 	pa = (re[0] & VTD_RE_0_CTP) + 16 * devfn;
 	rd = vtd_config_read(iommu, res, VTD_LBL_CONTEXT, pa, ce, sizeof(ce), &ab);
 	if (ab)
-		return cfg_fail(rd, res, VTD_DEC_ABORT, VTD_FR_CTX_ACCESS, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_ABORT, VTD_FR_CTX_ACCESS, pa);
 	if (!(ce[0] & VTD_CE_0_P))
-		return cfg_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_CTX_NOT_PRESENT, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_CTX_NOT_PRESENT, pa);
 	cfg->fault_disable = ce[0] & VTD_CE_0_FPD;
 	if ((ce[0] & (VTD_CE_0_RSVD | hi_rsvd)) || (ce[1] & (VTD_CE_1_RSVD7 | VTD_CE_1_RSVD)))
-		return cfg_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_CTX_RSVD, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_CTX_RSVD, pa);
 
 validate:
 	/* Step 4: translation type and address width must be supported. */
@@ -128,9 +121,9 @@ validate:
 	cfg->domain = (uint32_t)FIELD_GET(VTD_CE_1_DID, ce[1]);
 	if (tt == VTD_TT_RESERVED || (tt == VTD_TT_DEV_TLB && !(st->ecap & VTD_ECAP_DT)) ||
 	    (tt == VTD_TT_PASS_THROUGH && !(st->ecap & VTD_ECAP_PT)))
-		return cfg_fail(rd, res, VTD_DEC_INVALID, VTD_FR_CTX_INVALID, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_INVALID, VTD_FR_CTX_INVALID, pa);
 	if (tt != VTD_TT_PASS_THROUGH && !vtd_agaw_supported(st->cap, aw))
-		return cfg_fail(rd, res, VTD_DEC_INVALID, VTD_FR_CTX_INVALID, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_INVALID, VTD_FR_CTX_INVALID, pa);
 	/* TT = 01b: the device may use ATS and cache translations (device-TLB). */
 	cfg->ats = tt == VTD_TT_DEV_TLB;
 	if (!cc)
@@ -141,14 +134,9 @@ validate:
 	}
 	if (rd)
 		rd->next = ce[0] & VTD_CE_0_SSPTPTR;
-	if (FIELD_GET(VTD_CAP_SLLPS, st->cap) & 1)
-		flags |= VTD_F_2M;
-	if (FIELD_GET(VTD_CAP_SLLPS, st->cap) & 2)
-		flags |= VTD_F_1G;
-	if (st->ecap & VTD_ECAP_SC)
-		flags |= VTD_F_SC;
 	vtd_ss_cfg_init(&cfg->s2, ce[0] & VTD_CE_0_SSPTPTR, aw,
-			(unsigned)FIELD_GET(VTD_CAP_MGAW, st->cap) + 1, st->haw, flags);
+			(unsigned)FIELD_GET(VTD_CAP_MGAW, st->cap) + 1, st->haw,
+			vtd_ss_cap_flags(st));
 	cfg->mode = IMS_XM_S2;
 	return 0;
 }
@@ -163,7 +151,7 @@ int vtd_fetch_scalable(struct ims_iommu *iommu, const struct ims_txn *txn,
 	struct vtd_state *st = vtd_state(iommu);
 	uint64_t rta = st->rtaddr & VTD_RTADDR_RTA;
 	unsigned bus = (txn->sid >> 8) & 0xff, devfn = txn->sid & 0xff;
-	uint64_t re[2], ce[4], pa, half, ctp, hi_rsvd = above_haw(st->haw);
+	uint64_t re[2], ce[4], pa, half, ctp, hi_rsvd = ~ims_mask_lg2(st->haw);
 	struct ims_read *rd;
 	struct ims_cc_entry *cc;
 	bool ab, upper = devfn >= 128;
@@ -183,14 +171,15 @@ int vtd_fetch_scalable(struct ims_iommu *iommu, const struct ims_txn *txn,
 	pa = rta + 16 * bus;
 	rd = vtd_config_read(iommu, res, VTD_LBL_SM_ROOT, pa, re, sizeof(re), &ab);
 	if (ab)
-		return cfg_fail(rd, res, VTD_DEC_ABORT, VTD_FR_SM_ROOT_ACCESS, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_ABORT, VTD_FR_SM_ROOT_ACCESS, pa);
 	half = upper ? re[1] : re[0];
 	if (rd)
 		rd->value = half;
 	if (!(half & VTD_SRE_0_LP))
-		return cfg_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_SM_ROOT_NOT_PRESENT, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_SM_ROOT_NOT_PRESENT,
+				       pa);
 	if (half & (VTD_SRE_0_RSVD | hi_rsvd))
-		return cfg_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_ROOT_RSVD, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_ROOT_RSVD, pa);
 	ctp = half & VTD_SRE_0_LCTP;
 	if (rd)
 		rd->next = ctp;
@@ -199,18 +188,18 @@ int vtd_fetch_scalable(struct ims_iommu *iommu, const struct ims_txn *txn,
 	pa = ctp + 32 * (devfn & 0x7f);
 	rd = vtd_config_read(iommu, res, VTD_LBL_SM_CONTEXT, pa, ce, sizeof(ce), &ab);
 	if (ab)
-		return cfg_fail(rd, res, VTD_DEC_ABORT, VTD_FR_SM_CTX_ACCESS, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_ABORT, VTD_FR_SM_CTX_ACCESS, pa);
 	if (!(ce[0] & VTD_SCE_0_P))
-		return cfg_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_SM_CTX_NOT_PRESENT, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_SM_CTX_NOT_PRESENT, pa);
 	cfg->fault_disable = ce[0] & VTD_SCE_0_FPD;
 	if ((ce[0] & (VTD_SCE_0_RSVD | hi_rsvd)) || (ce[1] & VTD_SCE_1_RSVD) || ce[2] || ce[3] ||
 	    ((ce[1] & VTD_SCE_1_RID_PRIV) && !(st->ecap & VTD_ECAP_RPRIVS)))
-		return cfg_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_CTX_RSVD, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_CTX_RSVD, pa);
 validate:
 	/* Step 3: enables the hardware does not support make the entry invalid. */
 	if (((ce[0] & VTD_SCE_0_DTE) && !(st->ecap & VTD_ECAP_DT)) ||
 	    ((ce[0] & VTD_SCE_0_PRE) && !(st->ecap & VTD_ECAP_PRS)))
-		return cfg_fail(rd, res, VTD_DEC_INVALID, VTD_FR_SM_CTX_INVALID, pa);
+		return vtd_config_fail(rd, res, VTD_DEC_INVALID, VTD_FR_SM_CTX_INVALID, pa);
 	if (rd)
 		rd->next = ce[0] & VTD_SCE_0_PASIDDIRPTR;
 	if (!cc)

@@ -37,8 +37,7 @@ static void ss_decode(const struct ims_pt_cfg *cfg, unsigned level, uint64_t e,
 	}
 	out->kind = IMS_PTE_BAD;
 	out->fault = IMS_FK_RESERVED;
-	if (cfg->tag < 52)
-		rsvd |= GENMASK(51, cfg->tag);
+	rsvd |= vtd_addr_rsvd(cfg);
 	if (!(cfg->flags & VTD_F_SC))
 		rsvd |= VTD_SS_SNP;
 	if (e & rsvd)

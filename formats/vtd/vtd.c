@@ -132,7 +132,7 @@ static void vtd_finish(struct ims_iommu *iommu, const struct ims_txn *txn,
 		       const struct ims_xlate_cfg *cfg, struct ims_result *res)
 {
 	struct vtd_state *st = vtd_state(iommu);
-	bool scalable = FIELD_GET(VTD_RTADDR_TTM, st->rtaddr) == VTD_TTM_SCALABLE;
+	bool scalable = vtd_is_scalable(st);
 	struct ims_fault *f = &res->fault;
 
 	/* 3.15: a remapped request may not reach the interrupt address range. */
@@ -186,25 +186,17 @@ static int vtd_stage_cfg(struct ims_iommu *iommu, unsigned stage, unsigned level
 			 struct ims_pt_cfg *cfg)
 {
 	struct vtd_state *st = vtd_state(iommu);
-	uint32_t flags = 0;
 
 	if (stage == 1) {
 		if (levels != 4 && !(levels == 5 && (st->cap & VTD_CAP_FS5LP)))
 			return -EINVAL;
-		if (st->cap & VTD_CAP_FS1GP)
-			flags |= VTD_F_FS1GP;
-		vtd_fs_cfg_init(cfg, root, levels, st->haw, flags);
+		vtd_fs_cfg_init(cfg, root, levels, st->haw,
+				(st->cap & VTD_CAP_FS1GP) ? VTD_F_FS1GP : 0);
 		return 0;
 	}
 	if (stage != 2 || levels < 3 || !vtd_agaw_supported(st->cap, levels - 2))
 		return -EINVAL;
-	if (FIELD_GET(VTD_CAP_SLLPS, st->cap) & 1)
-		flags |= VTD_F_2M;
-	if (FIELD_GET(VTD_CAP_SLLPS, st->cap) & 2)
-		flags |= VTD_F_1G;
-	if (st->ecap & VTD_ECAP_SC)
-		flags |= VTD_F_SC;
-	vtd_ss_cfg_init(cfg, root, levels - 2, 64, st->haw, flags);
+	vtd_ss_cfg_init(cfg, root, levels - 2, 64, st->haw, vtd_ss_cap_flags(st));
 	return 0;
 }
 

@@ -182,6 +182,15 @@ enum {
 	VTD_F_1G = 1u << 7,    /* SS: 1 GiB pages (SLLPS bit 1) */
 };
 
+/*
+ * Address bits a paging entry of either stage must keep zero: 51:width,
+ * where width (ims_pt_cfg.tag) is the HAW, or 52.
+ */
+static inline uint64_t vtd_addr_rsvd(const struct ims_pt_cfg *cfg)
+{
+	return cfg->tag >= 52 ? 0 : GENMASK(51, cfg->tag);
+}
+
 extern const struct ims_pt_format vtd_fs_format;
 extern const struct ims_pt_format vtd_ss_format;
 
@@ -222,6 +231,26 @@ static inline struct vtd_state *vtd_state(struct ims_iommu *iommu)
 	return (struct vtd_state *)iommu->arch_priv;
 }
 
+/* RTADDR.TTM selects scalable mode (3.4.3). */
+static inline bool vtd_is_scalable(const struct vtd_state *st)
+{
+	return FIELD_GET(VTD_RTADDR_TTM, st->rtaddr) == VTD_TTM_SCALABLE;
+}
+
+/* The second-stage format flags the capabilities fix (CAP.SLLPS, ECAP.SC). */
+static inline uint32_t vtd_ss_cap_flags(const struct vtd_state *st)
+{
+	uint32_t flags = 0;
+
+	if (FIELD_GET(VTD_CAP_SLLPS, st->cap) & 1)
+		flags |= VTD_F_2M;
+	if (FIELD_GET(VTD_CAP_SLLPS, st->cap) & 2)
+		flags |= VTD_F_1G;
+	if (st->ecap & VTD_ECAP_SC)
+		flags |= VTD_F_SC;
+	return flags;
+}
+
 /* cap.c */
 int vtd_caps_parse(json_t *section, const char *label, uint64_t *cap, uint64_t *ecap,
 		   unsigned *fault_records, char *err, size_t errlen);
@@ -234,6 +263,12 @@ int vtd_fetch_scalable(struct ims_iommu *iommu, const struct ims_txn *txn,
 		       struct ims_xlate_cfg *cfg, struct ims_result *res);
 /* A configuration fault with VT-d reason `reason`. */
 void vtd_config_fault(struct ims_result *res, unsigned reason, uint64_t fetch_addr);
+/*
+ * The same, after marking the configuration read that decided it (rd, may
+ * be NULL) with decision `dec`.  Returns 0, for the fetch to return.
+ */
+int vtd_config_fail(struct ims_read *rd, struct ims_result *res, unsigned dec, unsigned reason,
+		    uint64_t fetch_addr);
 struct ims_read *vtd_config_read(struct ims_iommu *iommu, struct ims_result *res,
 				 enum vtd_label label, uint64_t pa, void *buf, size_t len,
 				 bool *aborted);
