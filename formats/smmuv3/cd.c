@@ -41,17 +41,6 @@
 #include "formats/smmuv3/smmu_int.h"
 #include "iotlb/iotlb_int.h"
 
-static int cd_fail(struct ims_read *rd, struct ims_result *res, unsigned dec, unsigned event,
-		   uint64_t fetch_addr)
-{
-	if (rd) {
-		rd->decision = (uint8_t)dec;
-		rd->fault = IMS_FK_CONFIG;
-	}
-	smmu_config_fault(res, event, fetch_addr);
-	return 0;
-}
-
 /*
  * Read a CD-table structure at `addr` (an IPA when nested).  Returns true
  * with the words read; false with the fault in res (the stage-2 fault of
@@ -79,33 +68,25 @@ static bool cd_read(struct ims_iommu *iommu, const struct smmu_ste_info *si,
 	if (pap)
 		*pap = pa;
 	if (ab) {
-		cd_fail(*rdp, res, SMMU_DEC_ABORT, SMMU_EVT_F_CD_FETCH, pa);
+		smmu_config_fail(*rdp, res, SMMU_DEC_ABORT, SMMU_EVT_F_CD_FETCH, pa);
 		return false;
 	}
 	return true;
-}
-
-/* The TGx encodings differ between the two ranges (5.4; as TCR_EL1.TG0/TG1). */
-static unsigned tg_granule(unsigned tg, bool ttb1)
-{
-	static const unsigned char tg0[4] = { 12, 16, 14, 0 };
-	static const unsigned char tg1[4] = { 0, 14, 12, 16 };
-
-	return ttb1 ? tg1[tg & 3] : tg0[tg & 3];
 }
 
 /* Step 5 for one VA range: a walk configuration, or -1 when ILLEGAL. */
 static int cd_range(struct smmu_state *st, const uint64_t *cd, bool ttb1, unsigned oa_bits,
 		    uint32_t flags, struct ims_pt_cfg *out)
 {
-	unsigned granule = tg_granule((unsigned)FIELD_GET(ttb1 ? SMMU_CD_0_TG1 : SMMU_CD_0_TG0,
-							   cd[0]), ttb1);
+	unsigned tg = (unsigned)(ttb1 ? FIELD_GET(SMMU_CD_0_TG1, cd[0])
+				      : FIELD_GET(SMMU_CD_0_TG0, cd[0]));
+	unsigned granule = smmu_tg_granule(st, tg, ttb1);
 	unsigned tsz = (unsigned)(ttb1 ? FIELD_GET(SMMU_CD_0_T1SZ, cd[0])
 				       : FIELD_GET(SMMU_CD_0_T0SZ, cd[0]));
 	uint64_t ttb = ttb1 ? (cd[2] & SMMU_CD_2_TTB1) : (cd[1] & SMMU_CD_1_TTB0);
 	bool tbi = cd[0] & (ttb1 ? SMMU_CD_0_TBI1 : SMMU_CD_0_TBI0);
 
-	if (!granule || !smmu_granule_supported(st, granule))
+	if (!granule)
 		return -1;
 	if (ttb >> oa_bits)
 		return -1;
@@ -148,7 +129,8 @@ int smmu_cd_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 		if (!cd_read(iommu, si, cfg, res, SMMU_LBL_L1CD, l1, &l1cd, 1, &rd, NULL))
 			return 0;
 		if (!(l1cd & SMMU_L1CD_V))
-			return cd_fail(rd, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_SUBSTREAMID, 0);
+			return smmu_config_fail(rd, res, SMMU_DEC_INVALID,
+						SMMU_EVT_C_BAD_SUBSTREAMID, 0);
 		if (rd)
 			rd->next = l1cd & SMMU_L1CD_L2PTR;
 		addr = (l1cd & SMMU_L1CD_L2PTR) + 64 * (uint64_t)(ssid & ims_mask_lg2(split));
@@ -163,27 +145,27 @@ int smmu_cd_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 validate:
 	/* Step 4: validity of the CD as a whole. */
 	if (!(cd[0] & SMMU_CD_0_V))
-		return cd_fail(rd, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_CD, 0);
+		return smmu_config_fail(rd, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_CD, 0);
 	if (!(cd[0] & SMMU_CD_0_AA64)) {
 		if (FIELD_GET(SMMU_IDR0_TTF, st->idr[0]) == SMMU_TTF_BOTH) {
 			res->fault.arch_name = "unimplemented: AArch32 stage-1 tables (CD.AA64 = 0)";
 			return -EOPNOTSUPP;
 		}
-		return cd_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
+		return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
 	}
 	if (cd[0] & SMMU_CD_0_ENDI) {
 		if (endian == SMMU_TTENDIAN_MIXED) {
 			res->fault.arch_name = "unimplemented: big-endian stage-1 tables (CD.ENDI = 1)";
 			return -EOPNOTSUPP;
 		}
-		return cd_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
+		return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
 	}
 	ips = smmu_oas_bits((unsigned)FIELD_GET(SMMU_CD_0_IPS, cd[0]));
 	if (!ips || (cd[0] & SMMU_CD_0_S) ||
 	    (!(cd[0] & SMMU_CD_0_A) && (st->idr[0] & SMMU_IDR0_TERM_MODEL)) ||
 	    ((cd[0] & SMMU_CD_0_HA) && httu < 1) || ((cd[0] & SMMU_CD_0_HD) && httu < 2) ||
 	    (!(st->idr[0] & SMMU_IDR0_ASID16) && (FIELD_GET(SMMU_CD_0_ASID, cd[0]) >> 8)))
-		return cd_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
+		return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
 	if (ips > st->oas_bits)
 		ips = st->oas_bits;
 
@@ -204,9 +186,9 @@ validate:
 		flags |= SMMU_F_PAN;
 	memset(ranges, 0, sizeof(ranges));
 	if (!(cd[0] & SMMU_CD_0_EPD0) && cd_range(st, cd, false, ips, flags, &ranges[0]))
-		return cd_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
+		return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
 	if (!one_range && !(cd[0] & SMMU_CD_0_EPD1) && cd_range(st, cd, true, ips, flags, &ranges[1]))
-		return cd_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
+		return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
 
 	/*
 	 * The CD is valid: cache it, with the PA it was read from (in nested
@@ -221,7 +203,7 @@ validate:
 
 	/* Step 6: VA bit 55 selects TTB0 or TTB1; a disabled range is a translation fault. */
 	sel = one_range ? 0 : (unsigned)((txn->addr >> 55) & 1);
-	if (cd[0] & (sel ? SMMU_CD_0_EPD1 : SMMU_CD_0_EPD0) || (sel && one_range)) {
+	if (cd[0] & (sel ? SMMU_CD_0_EPD1 : SMMU_CD_0_EPD0)) {
 		if (rd)
 			rd->next = 0;
 		ims_result_fault(res, IMS_FK_TRANSLATION, 1, -1, 0);

@@ -65,31 +65,8 @@
 
 #include "formats/smmuv3/smmu_int.h"
 
-/* ---- Registers (6.3) ---- */
-#define SMMU_IDR0_S2P BIT(0)                   /* 0 stage 2 */
-#define SMMU_IDR0_S1P BIT(1)                   /* 1 stage 1 */
-#define SMMU_IDR0_HYP BIT(9)                   /* 9 hypervisor stage 1 (EL2) */
-#define SMMU_IDR0_ATS BIT(10)                  /* 10 PCIe ATS */
-#define SMMU_IDR0_ASID16 BIT(12)               /* 12 16-bit ASID */
-#define SMMU_IDR0_MSI BIT(13)                  /* 13 MSIs */
-#define SMMU_IDR0_PRI BIT(16)                  /* 16 PCIe PRI */
-#define SMMU_IDR0_VMID16 BIT(18)               /* 18 16-bit VMID */
-#define SMMU_IDR0_STALL_MODEL GENMASK(25, 24)  /* 25:24 */
-enum {
-	SMMU_STALL_MODEL_BOTH = 0,   /* stall and terminate */
-	SMMU_STALL_MODEL_TERM = 1,   /* terminate only: no stall */
-	SMMU_STALL_MODEL_FORCE = 2,  /* stall forced */
-};
-#define SMMU_IDR1_CMDQS GENMASK(25, 21)        /* 25:21 max log2 of CMDQ entries */
-#define SMMU_IDR3_MPAM BIT(7)                  /* 7 MPAM */
-#define SMMU_IDR3_RIL BIT(10)                  /* 10 range invalidation (SMMUv3.2) */
-#define SMMU_CR0_CMDQEN BIT(3)                 /* 3 command queue enable */
-#define SMMU_CR2_E2H BIT(0)                    /* 0 EL2-E2H regime */
-#define SMMU_GERROR_CMDQ_ERR BIT(0)            /* 0 command queue error */
+/* ---- Registers (6.3; the fields other files share are in smmu_int.h) ---- */
 #define SMMU_GERROR_MSI_CMDQ_ABT_ERR BIT(4)    /* 4 CMD_SYNC MSI write aborted */
-#define SMMU_CMDQ_BASE_ADDR GENMASK(51, 5)     /* 51:5 queue base PA */
-#define SMMU_CMDQ_BASE_LOG2SIZE GENMASK(4, 0)  /* 4:0 log2 of entries */
-#define SMMU_CMDQ_CONS_ERR GENMASK(30, 24)     /* 30:24 CERROR_* */
 
 /* A command is 2^4 bytes; queue bases are at least 32-byte aligned. */
 #define SMMU_CMD_SIZE_LG2 4
@@ -192,7 +169,7 @@ static bool smmu_has_stall(const struct smmu_state *st)
 {
 	unsigned m = FIELD_GET(SMMU_IDR0_STALL_MODEL, st->idr[0]);
 
-	return m == SMMU_STALL_MODEL_BOTH || m == SMMU_STALL_MODEL_FORCE;
+	return m == SMMU_STALL_BOTH || m == SMMU_STALL_FORCED;
 }
 
 /* VMID of a TLBI: 8 bits without IDR0.VMID16; none at all without stage 2. */
@@ -700,18 +677,6 @@ int smmu_decode_cmd(struct ims_iommu *iommu, const uint64_t *words, unsigned nwo
 
 /* ---- The queue (3.5, 6.3 CMDQ_BASE / CMDQ_PROD / CMDQ_CONS, 7.1) ---- */
 
-static bool smmu_gerror_is_active(const struct smmu_state *st, uint32_t bit)
-{
-	return ((st->gerror ^ st->gerrorn) & bit) != 0;
-}
-
-/* Activate a global error: toggle GERROR unless it is already active. */
-static void smmu_gerror_raise(struct smmu_state *st, uint32_t bit)
-{
-	if (!smmu_gerror_is_active(st, bit))
-		st->gerror ^= bit;
-}
-
 /* The 32-bit little-endian MSI write of a CMD_SYNC. */
 static enum ims_mem_status smmu_sync_msi(struct ims_mem *mem, uint64_t addr, uint32_t data)
 {
@@ -765,12 +730,10 @@ int smmu_cmdq_process(struct ims_iommu *iommu,
 		return 0;
 
 	/* Step 2. */
-	lg2 = FIELD_GET(SMMU_CMDQ_BASE_LOG2SIZE, st->cmdq.base);
-	if (lg2 > FIELD_GET(SMMU_IDR1_CMDQS, st->idr[1]))
-		lg2 = FIELD_GET(SMMU_IDR1_CMDQS, st->idr[1]);
+	lg2 = smmu_queue_lg2(&st->cmdq, (unsigned)FIELD_GET(SMMU_IDR1_CMDQS, st->idr[1]));
 	idx_mask = ims_mask_lg2(lg2);
 	ptr_mask = ims_mask_lg2(lg2 + 1);
-	qbase = st->cmdq.base & SMMU_CMDQ_BASE_ADDR;
+	qbase = st->cmdq.base & SMMU_Q_BASE_ADDR;
 	qbase &= ~ims_mask_lg2(lg2 + SMMU_CMD_SIZE_LG2 > SMMU_CMDQ_MIN_ALIGN_LG2
 				       ? lg2 + SMMU_CMD_SIZE_LG2
 				       : SMMU_CMDQ_MIN_ALIGN_LG2);

@@ -248,10 +248,7 @@ void smmu_fault_to_event(const struct ims_txn *txn, const struct ims_xlate_cfg *
 
 static unsigned evtq_lg2(const struct smmu_state *st)
 {
-	unsigned lg2 = (unsigned)FIELD_GET(SMMU_Q_BASE_LOG2SIZE, st->evtq.base);
-	unsigned max = (unsigned)FIELD_GET(SMMU_IDR1_EVENTQS, st->idr[1]);
-
-	return lg2 < max ? lg2 : max;
+	return smmu_queue_lg2(&st->evtq, (unsigned)FIELD_GET(SMMU_IDR1_EVENTQS, st->idr[1]));
 }
 
 static uint64_t evtq_base(const struct smmu_state *st)
@@ -265,10 +262,11 @@ static uint32_t q_iw(uint32_t v, unsigned lg2)
 	return v & (uint32_t)ims_mask_lg2(lg2 + 1);
 }
 
-static void gerror_activate(struct smmu_state *st, uint32_t bit)
+/* An overflow is pending while PROD.OVFLG differs from CONS.OVACKFLG (7.4). */
+static bool evtq_overflow_pending(const struct smmu_state *st)
 {
-	if (!((st->gerror ^ st->gerrorn) & bit))
-		st->gerror ^= bit;
+	return ((st->evtq.prod & SMMU_EVTQ_PROD_OVFLG) != 0) !=
+	       ((st->evtq.cons & SMMU_EVTQ_CONS_OVACKFLG) != 0);
 }
 
 int smmu_evtq_write(struct ims_iommu *iommu, const uint64_t rec[4])
@@ -286,10 +284,7 @@ int smmu_evtq_write(struct ims_iommu *iommu, const uint64_t rec[4])
 	}
 	/* Step 2. */
 	if ((prod & idx_mask) == (cons & idx_mask) && prod != cons) {
-		bool pending = ((st->evtq.prod & SMMU_EVTQ_PROD_OVFLG) != 0) !=
-			       ((st->evtq.cons & SMMU_EVTQ_CONS_OVACKFLG) != 0);
-
-		if (!pending)
+		if (!evtq_overflow_pending(st))
 			st->evtq.prod ^= SMMU_EVTQ_PROD_OVFLG;
 		st->events_lost++;
 		return SMMU_EVTQ_OVERFLOW;
@@ -301,7 +296,7 @@ int smmu_evtq_write(struct ims_iommu *iommu, const uint64_t rec[4])
 	    ims_mem_write64(iommu->mem, pa + 8, rec[1]) != IMS_MEM_OK ||
 	    ims_mem_write64(iommu->mem, pa + 16, rec[2]) != IMS_MEM_OK ||
 	    ims_mem_write64(iommu->mem, pa + 24, rec[3]) != IMS_MEM_OK) {
-		gerror_activate(st, SMMU_GERROR_EVTQ_ABT_ERR);
+		smmu_gerror_raise(st, SMMU_GERROR_EVTQ_ABT_ERR);
 		st->events_lost++;
 		return SMMU_EVTQ_ABORT;
 	}
@@ -323,9 +318,8 @@ void smmu_evtq_status(struct ims_iommu *iommu, struct smmu_evtq_status *s)
 	s->prod = st->evtq.prod;
 	s->cons = st->evtq.cons;
 	s->pending = (prod - cons) & (uint32_t)ims_mask_lg2(lg2 + 1);
-	s->overflow = ((st->evtq.prod & SMMU_EVTQ_PROD_OVFLG) != 0) !=
-		      ((st->evtq.cons & SMMU_EVTQ_CONS_OVACKFLG) != 0);
-	s->abort_err = (st->gerror ^ st->gerrorn) & SMMU_GERROR_EVTQ_ABT_ERR;
+	s->overflow = evtq_overflow_pending(st);
+	s->abort_err = smmu_gerror_is_active(st, SMMU_GERROR_EVTQ_ABT_ERR);
 	s->written = st->events_written;
 	s->lost = st->events_lost;
 }

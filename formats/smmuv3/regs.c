@@ -18,7 +18,6 @@
  * "unimplemented", rather than half-honoured later.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -101,7 +100,7 @@ unsigned smmu_oas_bits(unsigned oas)
 	return oas < 8 ? bits[oas] : 0;
 }
 
-bool smmu_granule_supported(const struct smmu_state *st, unsigned granule_lg2)
+static bool granule_supported(const struct smmu_state *st, unsigned granule_lg2)
 {
 	switch (granule_lg2) {
 	case 12: return st->idr[5] & SMMU_IDR5_GRAN4K;
@@ -111,21 +110,18 @@ bool smmu_granule_supported(const struct smmu_state *st, unsigned granule_lg2)
 	}
 }
 
-/* A model gap: the message says "unimplemented", the result is -EOPNOTSUPP. */
-static int unimpl(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int unimpl(char *err, size_t errlen, const char *fmt, ...)
+unsigned smmu_tg_granule(const struct smmu_state *st, unsigned tg, bool tg1)
 {
-	va_list ap;
+	/* CD.TG0 and STE.S2TG encode as TCR_EL1.TG0; CD.TG1 as TCR_EL1.TG1 (5.2, 5.4). */
+	static const unsigned char tg0_lg2[4] = { 12, 16, 14, 0 };
+	static const unsigned char tg1_lg2[4] = { 0, 14, 12, 16 };
+	unsigned granule = tg1 ? tg1_lg2[tg & 3] : tg0_lg2[tg & 3];
 
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EOPNOTSUPP;
+	return granule_supported(st, granule) ? granule : 0;
 }
+
+/* A model gap: the message says "unimplemented", the result is -EOPNOTSUPP. */
+#define UNIMPL(...) (ims_errf(__VA_ARGS__), -EOPNOTSUPP)
 
 /* Cross-field rules (6.3.1 - 6.3.8) and what the model implements. */
 static int check_regs(const struct smmu_state *st, const char *label, unsigned haw, char *err,
@@ -150,7 +146,7 @@ static int check_regs(const struct smmu_state *st, const char *label, unsigned h
 				"2 (AArch64) or 3 (AArch32 and AArch64)",
 				label);
 	if (ttf == 1)
-		return unimpl(err, errlen,
+		return UNIMPL(err, errlen,
 				"%s: unimplemented: \"smmuv3.idr0.TTF\" = 1 (AArch32 tables only); "
 				"this model walks AArch64 (VMSAv8-64) tables: use 2 or 3",
 				label);
@@ -160,7 +156,7 @@ static int check_regs(const struct smmu_state *st, const char *label, unsigned h
 				"expected 0 (mixed), 2 (little) or 3 (big)",
 				label);
 	if (endian == SMMU_TTENDIAN_BE)
-		return unimpl(err, errlen,
+		return UNIMPL(err, errlen,
 				"%s: unimplemented: \"smmuv3.idr0.TTENDIAN\" = 3 (big-endian tables "
 				"only); use 0 or 2",
 				label);
@@ -174,7 +170,7 @@ static int check_regs(const struct smmu_state *st, const char *label, unsigned h
 				"%s: field \"smmuv3.idr0.STALL_MODEL\" is 3, a reserved encoding",
 				label);
 	if (stall != SMMU_STALL_NONE)
-		return unimpl(err, errlen,
+		return UNIMPL(err, errlen,
 				"%s: unimplemented: \"smmuv3.idr0.STALL_MODEL\" = %u; this model "
 				"has no stall fault model: use 1 (terminate only)",
 				label, stall);
@@ -238,7 +234,7 @@ static int check_regs(const struct smmu_state *st, const char *label, unsigned h
 				"later (\"aidr.ArchMinorRev\" >= 1)",
 				label);
 	if (oas == 6 || FIELD_GET(SMMU_IDR5_VAX, i5))
-		return unimpl(err, errlen,
+		return UNIMPL(err, errlen,
 				"%s: unimplemented: 52-bit addresses (\"smmuv3.idr5.OAS\" = 6 or "
 				"\"VAX\" != 0); use OAS <= 5 (48 bits) and VAX = 0",
 				label);

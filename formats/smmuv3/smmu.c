@@ -21,8 +21,9 @@
  *    6, 8 or 10, and addresses beyond IDR5.OAS are refused with -EINVAL.
  *  - CR0.PRIQEN is refused with -EOPNOTSUPP: there is no PRI queue.
  *  - GBPA takes effect at once; UPDATE always reads as 0.
- *  - Writing CMDQ_PROD (or enabling CR0.CMDQEN) consumes the command queue
- *    (cmdq.c); each command is, for now, only counted (caches come later).
+ *  - Writing CMDQ_PROD (or enabling CR0.CMDQEN, or acknowledging a command
+ *    error in GERRORN) consumes the command queue (cmdq.c); each command is
+ *    counted and applied to every modelled cache.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -55,7 +56,6 @@ static int smmu_init(struct ims_iommu *iommu, const struct ims_model *model, voi
 		free(p);
 		return rc;
 	}
-	p->st.haw = ims_model_haw(model);
 	*priv = p;
 	return 0;
 }
@@ -238,11 +238,6 @@ static int smmu_get_reg(struct ims_iommu *iommu, const char *name, uint64_t *v)
 	}
 }
 
-int smmu_reg_read(struct ims_iommu *iommu, const char *name, uint64_t *value)
-{
-	return smmu_get_reg(iommu, name, value);
-}
-
 uint32_t smmu_idr(struct ims_iommu *iommu, unsigned n)
 {
 	return n < 6 ? smmu_state(iommu)->idr[n] : 0;
@@ -269,6 +264,7 @@ static int smmu_fetch_config(struct ims_iommu *iommu, const struct ims_txn *txn,
 	struct smmu_priv *p = ims_iommu_arch_priv(iommu);
 	struct smmu_state *st = &p->st;
 	struct smmu_ste_info si;
+	unsigned ias;
 	int rc;
 
 	p->have_last = false;
@@ -289,7 +285,8 @@ static int smmu_fetch_config(struct ims_iommu *iommu, const struct ims_txn *txn,
 	if (rc || res->fault.kind != IMS_FK_NONE)
 		return rc;
 	/* Step 3: a stage-2-only input (an IPA) beyond IAS is an Address size fault. */
-	if (cfg->mode == IMS_XM_S2 && smmu_ias(st) < 64 && (txn->addr >> smmu_ias(st))) {
+	ias = smmu_ias(st);
+	if (cfg->mode == IMS_XM_S2 && (txn->addr >> ias)) {
 		ims_result_fault(res, IMS_FK_ADDR_SIZE, 2, -1, 0);
 		res->fault.ipa = txn->addr;
 		return 0;

@@ -37,12 +37,24 @@ struct smmu_state {
 	uint32_t gerror, gerrorn;
 	/* Event queue and command bookkeeping (event.c, smmu.c). */
 	uint64_t events_written, events_lost, cmds_applied;
-	unsigned haw;          /* host address width of the model */
 };
 
 static inline struct smmu_state *smmu_state(struct ims_iommu *iommu)
 {
 	return (struct smmu_state *)iommu->arch_priv;
+}
+
+/* A global error is active while its GERROR and GERRORN bits differ (6.3). */
+static inline bool smmu_gerror_is_active(const struct smmu_state *st, uint32_t bit)
+{
+	return ((st->gerror ^ st->gerrorn) & bit) != 0;
+}
+
+/* Activate a global error: toggle GERROR unless it is already active. */
+static inline void smmu_gerror_raise(struct smmu_state *st, uint32_t bit)
+{
+	if (!smmu_gerror_is_active(st, bit))
+		st->gerror ^= bit;
 }
 
 /* ---- vmsa.c: VMSAv8-64 translation tables (Arm ARM D8) ---- */
@@ -219,6 +231,14 @@ enum { SMMU_STRTAB_LINEAR = 0, SMMU_STRTAB_2LVL = 1 };
 #define SMMU_GERROR_CMDQ_ERR BIT(0)          /* 0 */
 #define SMMU_GERROR_EVTQ_ABT_ERR BIT(2)      /* 2 */
 
+/* A queue's effective log2 of entries: *_BASE.LOG2SIZE capped by the IDR1 maximum (3.5). */
+static inline unsigned smmu_queue_lg2(const struct smmu_queue *q, unsigned max)
+{
+	unsigned lg2 = (unsigned)FIELD_GET(SMMU_Q_BASE_LOG2SIZE, q->base);
+
+	return lg2 < max ? lg2 : max;
+}
+
 /* ---- Level 1 Stream Table Descriptor (5.1) ---- */
 #define SMMU_L1STD_SPAN GENMASK(4, 0)        /* 4:0 L2 holds 2^(Span-1) STEs; 0 invalid */
 #define SMMU_L1STD_L2PTR GENMASK(51, 6)      /* 51:6 */
@@ -363,10 +383,20 @@ struct smmu_ste_info {
 int smmu_regs_parse(json_t *section, const char *label, unsigned haw, struct smmu_state *st,
 		    char *err, size_t errlen);
 unsigned smmu_oas_bits(unsigned oas);   /* IDR5.OAS / CD.IPS / STE.S2PS encoding -> bits, 0 if reserved */
-bool smmu_granule_supported(const struct smmu_state *st, unsigned granule_lg2);
+/*
+ * The granule (log2 bytes) a TGx field selects: CD.TG0 or STE.S2TG (tg1
+ * false), CD.TG1 (tg1 true); 0 for a reserved encoding or a granule
+ * IDR5.GRANxx does not offer.
+ */
+unsigned smmu_tg_granule(const struct smmu_state *st, unsigned tg, bool tg1);
 
 /* ste.c and cd.c: configuration fetch (3.3, 3.4, 5.x). Faults go to res. */
-void smmu_config_fault(struct ims_result *res, unsigned event, uint64_t fetch_addr);
+/*
+ * A configuration fault: mark the read that decided it (rd may be NULL)
+ * with decision dec, set the fault with event type `event`, return 0.
+ */
+int smmu_config_fail(struct ims_read *rd, struct ims_result *res, unsigned dec, unsigned event,
+		     uint64_t fetch_addr);
 struct ims_read *smmu_config_read(struct ims_iommu *iommu, struct ims_result *res,
 				  enum smmu_label label, uint64_t in_addr, uint64_t pa,
 				  uint64_t *buf, unsigned nwords, bool *aborted);

@@ -40,10 +40,16 @@
 #include "formats/smmuv3/smmu_int.h"
 #include "iotlb/iotlb_int.h"
 
-void smmu_config_fault(struct ims_result *res, unsigned event, uint64_t fetch_addr)
+int smmu_config_fail(struct ims_read *rd, struct ims_result *res, unsigned dec, unsigned event,
+		     uint64_t fetch_addr)
 {
+	if (rd) {
+		rd->decision = (uint8_t)dec;
+		rd->fault = IMS_FK_CONFIG;
+	}
 	ims_result_fault(res, IMS_FK_CONFIG, 0, -1, fetch_addr);
 	res->fault.arch_code = event;
+	return 0;
 }
 
 struct ims_read *smmu_config_read(struct ims_iommu *iommu, struct ims_result *res,
@@ -71,18 +77,6 @@ struct ims_read *smmu_config_read(struct ims_iommu *iommu, struct ims_result *re
 	return rd;
 }
 
-/* Mark the read that decided, raise the event, and stop (return 0). */
-static int ste_fail(struct ims_read *rd, struct ims_result *res, unsigned dec, unsigned event,
-		    uint64_t fetch_addr)
-{
-	if (rd) {
-		rd->decision = (uint8_t)dec;
-		rd->fault = IMS_FK_CONFIG;
-	}
-	smmu_config_fault(res, event, fetch_addr);
-	return 0;
-}
-
 static uint64_t align_down(uint64_t addr, unsigned lg2)
 {
 	return addr & ~ims_mask_lg2(lg2);
@@ -106,7 +100,7 @@ static bool ste_find(struct ims_iommu *iommu, const struct ims_txn *txn, uint64_
 
 	/* Step 1: the StreamID must lie inside the table and the implementation. */
 	if (eff < 32 && (txn->sid >> eff)) {
-		ste_fail(NULL, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_STREAMID, 0);
+		smmu_config_fail(NULL, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_STREAMID, 0);
 		return false;
 	}
 
@@ -119,14 +113,14 @@ static bool ste_find(struct ims_iommu *iommu, const struct ims_txn *txn, uint64_
 		pa = align_down(base, l1_lg2 > 6 ? l1_lg2 : 6) + 8 * (uint64_t)(txn->sid >> split);
 		rd = smmu_config_read(iommu, res, SMMU_LBL_L1STD, pa, pa, &l1std, 1, &ab);
 		if (ab) {
-			ste_fail(rd, res, SMMU_DEC_ABORT, SMMU_EVT_F_STE_FETCH, pa);
+			smmu_config_fail(rd, res, SMMU_DEC_ABORT, SMMU_EVT_F_STE_FETCH, pa);
 			return false;
 		}
 		span = (unsigned)FIELD_GET(SMMU_L1STD_SPAN, l1std);
 		if (span > split + 1)
 			span = split + 1;
 		if (span == 0 || l2idx >= (UINT64_C(1) << (span - 1))) {
-			ste_fail(rd, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_STREAMID, pa);
+			smmu_config_fail(rd, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_STREAMID, pa);
 			return false;
 		}
 		if (rd)
@@ -140,7 +134,7 @@ static bool ste_find(struct ims_iommu *iommu, const struct ims_txn *txn, uint64_
 	si->ste_pa = pa;
 	rd = smmu_config_read(iommu, res, SMMU_LBL_STE, pa, pa, ste, 8, &ab);
 	if (ab) {
-		ste_fail(rd, res, SMMU_DEC_ABORT, SMMU_EVT_F_STE_FETCH, pa);
+		smmu_config_fail(rd, res, SMMU_DEC_ABORT, SMMU_EVT_F_STE_FETCH, pa);
 		return false;
 	}
 	return true;
@@ -155,8 +149,7 @@ static int ste_decode_s2(struct smmu_state *st, const uint64_t *ste, struct ims_
 	unsigned tg = (unsigned)FIELD_GET(SMMU_STE_2_S2TG, ste[2]);
 	unsigned ps = smmu_oas_bits((unsigned)FIELD_GET(SMMU_STE_2_S2PS, ste[2]));
 	uint64_t s2ttb = ste[3] & SMMU_STE_3_S2TTB;
-	static const unsigned char granules[4] = { 12, 16, 14, 0 };
-	unsigned granule = granules[tg];
+	unsigned granule = smmu_tg_granule(st, tg, false);
 	uint32_t flags = 0;
 
 	if (!(ste[2] & SMMU_STE_2_S2AA64)) {
@@ -164,7 +157,7 @@ static int ste_decode_s2(struct smmu_state *st, const uint64_t *ste, struct ims_
 			*gap = 1; /* AArch32 (LPAE) stage-2 tables: not modelled */
 		return -1;
 	}
-	if (!granule || !smmu_granule_supported(st, granule))
+	if (!granule)
 		return -1;
 	if (!ps)
 		return -1;
@@ -266,12 +259,12 @@ int smmu_ste_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 
 	/* Step 4: an STE with V = 0 is invalid. */
 	if (!(ste[0] & SMMU_STE_0_V))
-		return ste_fail(rd, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_STE, si->ste_pa);
+		return smmu_config_fail(rd, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_STE, si->ste_pa);
 
 	/* Step 5: Config.  0b001-0b011 are reserved; 0b000 aborts without an event. */
 	si->config = (unsigned)FIELD_GET(SMMU_STE_0_CONFIG, ste[0]);
 	if (si->config >= 1 && si->config <= 3)
-		return ste_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_STE, si->ste_pa);
+		return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_STE, si->ste_pa);
 	if (si->config == SMMU_CONFIG_ABORT) {
 		ims_result_fault(res, IMS_FK_ABORT, 0, -1, 0);
 		res->fault.arch_name = "terminated: STE.Config = 0b000 (abort, no event)";
@@ -286,14 +279,14 @@ int smmu_ste_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 
 	/* Step 6: the stages named must be implemented (IDR0.S1P, S2P). */
 	if ((si->s1 && !(st->idr[0] & SMMU_IDR0_S1P)) || (si->s2 && !(st->idr[0] & SMMU_IDR0_S2P)))
-		return ste_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_STE, si->ste_pa);
+		return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_STE, si->ste_pa);
 
 	/* Step 7: fields common to translating configurations: EATS. */
 	eats = (unsigned)FIELD_GET(SMMU_STE_1_EATS, ste[1]);
 	si->eats = eats;
 	if (si->config != SMMU_CONFIG_BYPASS &&
 	    (eats == 3 || (eats && !(st->idr[0] & SMMU_IDR0_ATS))))
-		return ste_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_STE, si->ste_pa);
+		return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_STE, si->ste_pa);
 
 	/* Step 8: stage-2 fields. */
 	if (si->s2) {
@@ -304,7 +297,8 @@ int smmu_ste_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 						 : "unimplemented: big-endian stage-2 tables (STE.S2ENDI = 1)";
 				return -EOPNOTSUPP;
 			}
-			return ste_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_STE, si->ste_pa);
+			return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL,
+						SMMU_EVT_C_BAD_STE, si->ste_pa);
 		}
 		if (ste[2] & SMMU_STE_2_S2R)
 			cfg->arch_flags |= SMMU_AF_S2R;
@@ -313,7 +307,8 @@ int smmu_ste_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 	/* Step 9: stage-1 fields. */
 	if (si->s1) {
 		if (!ste_s1_legal(st, ste, si->s2))
-			return ste_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_STE, si->ste_pa);
+			return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL,
+						SMMU_EVT_C_BAD_STE, si->ste_pa);
 		si->s1fmt = (unsigned)FIELD_GET(SMMU_STE_0_S1FMT, ste[0]);
 		si->s1cdmax = (unsigned)FIELD_GET(SMMU_STE_0_S1CDMAX, ste[0]);
 		si->s1dss = (unsigned)FIELD_GET(SMMU_STE_1_S1DSS, ste[1]);
@@ -330,11 +325,13 @@ int smmu_ste_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 		if (!si->s1 || !si->s1cdmax || (ssidsize < 32 && (txn->pasid >> ssidsize)) ||
 		    (txn->pasid >> si->s1cdmax) ||
 		    (txn->pasid == 0 && si->s1dss == SMMU_S1DSS_SSID0))
-			return ste_fail(rd, res, SMMU_DEC_OK, SMMU_EVT_C_BAD_SUBSTREAMID, 0);
+			return smmu_config_fail(rd, res, SMMU_DEC_OK,
+						SMMU_EVT_C_BAD_SUBSTREAMID, 0);
 	} else if (si->s1 && si->s1cdmax) {
 		switch (si->s1dss) {
 		case SMMU_S1DSS_TERMINATE:
-			return ste_fail(rd, res, SMMU_DEC_OK, SMMU_EVT_F_STREAM_DISABLED, 0);
+			return smmu_config_fail(rd, res, SMMU_DEC_OK,
+						SMMU_EVT_F_STREAM_DISABLED, 0);
 		case SMMU_S1DSS_BYPASS:
 			si->s1 = false; /* stage 1 bypassed for requests without SSID */
 			break;

@@ -315,8 +315,10 @@ static unsigned s1_finish_perm(const struct ims_pt_cfg *cfg, unsigned perm)
  * dirty: stage 1 clears AP[2], stage 2 sets S2AP[1].  Table descriptors
  * are never updated (FEAT_HAFT is not modelled).
  */
-static uint64_t update_ad(const struct ims_pt_cfg *cfg, uint64_t e, bool leaf, unsigned access)
+static uint64_t vmsa_update_ad(const struct ims_pt_cfg *cfg, unsigned level, uint64_t e,
+			       bool leaf, unsigned access)
 {
+	(void)level;
 	if (!leaf || !(cfg->flags & SMMU_F_HA))
 		return e;
 	e |= SMMU_VMSA_AF;
@@ -327,20 +329,6 @@ static uint64_t update_ad(const struct ims_pt_cfg *cfg, uint64_t e, bool leaf, u
 			e &= ~SMMU_VMSA_AP2;
 	}
 	return e;
-}
-
-static uint64_t s1_update_ad(const struct ims_pt_cfg *cfg, unsigned level, uint64_t e, bool leaf,
-			     unsigned access)
-{
-	(void)level;
-	return update_ad(cfg, e, leaf, access);
-}
-
-static uint64_t s2_update_ad(const struct ims_pt_cfg *cfg, unsigned level, uint64_t e, bool leaf,
-			     unsigned access)
-{
-	(void)level;
-	return update_ad(cfg, e, leaf, access);
 }
 
 /*
@@ -450,7 +438,7 @@ const struct ims_pt_format smmu_vmsa_s1_format = {
 	.decode = s1_decode,
 	.check_input = s1_check_input,
 	.finish_perm = s1_finish_perm,
-	.update_ad = s1_update_ad,
+	.update_ad = vmsa_update_ad,
 	.encode_table = vmsa_encode_table,
 	.encode_leaf = s1_encode_leaf,
 	.level_name = vmsa_level_name,
@@ -461,7 +449,7 @@ const struct ims_pt_format smmu_vmsa_s2_format = {
 	.entry_lg2 = 3,
 	.decode = s2_decode,
 	.check_input = s2_check_input,
-	.update_ad = s2_update_ad,
+	.update_ad = vmsa_update_ad,
 	.encode_table = vmsa_encode_table,
 	.encode_leaf = s2_encode_leaf,
 	.level_name = vmsa_level_name,

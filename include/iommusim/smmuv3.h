@@ -142,8 +142,6 @@ int smmu_evtq_pop(struct ims_iommu *iommu, uint64_t rec[4]);
 
 /* Register values: the IDRs from the model, the others as programmed. */
 uint32_t smmu_idr(struct ims_iommu *iommu, unsigned n);
-/* Read a register by name (as ims_iommu_set_reg names them); -ENOENT if unknown. */
-int smmu_reg_read(struct ims_iommu *iommu, const char *name, uint64_t *value);
 /* Commands the command queue handed on since the instance was made. */
 uint64_t smmu_cmds_applied(struct ims_iommu *iommu);
 
