@@ -130,15 +130,19 @@ static void free_two_pages(uint8_t *p)
 	munmap(p, 2 * P);
 }
 
-/* A read-only copy of len bytes of src, at the start of its own page. */
-static void *ro_copy(const void *src, size_t len)
+/* The call with its argument (len bytes of cmd) in a read-only copy at the
+ * start of its own page, which goes afterwards. */
+static long ioc_ro(struct iofd_ctx *ctx, unsigned nr, const void *cmd, size_t len)
 {
-	uint8_t *p = mmap(NULL, P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *ro = mmap(NULL, P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long rc;
 
-	assert_true(p != MAP_FAILED);
-	memcpy(p, src, len);
-	assert_int_equal(mprotect(p, P, PROT_READ), 0);
-	return p;
+	assert_true(ro != MAP_FAILED);
+	memcpy(ro, cmd, len);
+	assert_int_equal(mprotect(ro, P, PROT_READ), 0);
+	rc = ioc(ctx, nr, ro);
+	munmap(ro, P);
+	return rc;
 }
 
 /* The nine IOAS-group ioctls and IOMMU_TEST_CMD. */
@@ -418,61 +422,39 @@ static void test_reply_fault(void **state)
 	struct iofd_vfio_ioas v = {.size = sizeof(v), .ioas_id = 1, .op = IOFD_VFIO_IOAS_SET};
 	struct iofd_option o = {.size = sizeof(o), .option_id = IOFD_OPTION_HUGE_PAGES,
 				.object_id = 1, .op = IOFD_OPTION_OP_SET, .val64 = 2};
-	void *ro;
 
 	(void)state;
-	ro = ro_copy(&a, sizeof(a));
-	assert_int_equal(ioc(ctx, IOFD_NR_IOAS_ALLOC, ro), -EFAULT);
+	assert_int_equal(ioc_ro(ctx, IOFD_NR_IOAS_ALLOC, &a, sizeof(a)), -EFAULT);
 	assert_int_equal(iofd_object_count(ctx), 0);
-	munmap(ro, P);
 	a.flags = 1;
-	ro = ro_copy(&a, sizeof(a));
-	assert_int_equal(ioc(ctx, IOFD_NR_IOAS_ALLOC, ro), -EOPNOTSUPP);
-	munmap(ro, P);
+	assert_int_equal(ioc_ro(ctx, IOFD_NR_IOAS_ALLOC, &a, sizeof(a)), -EOPNOTSUPP);
 	assert_int_equal(ioas_alloc(ctx), 1); /* the aborted ID was freed */
 
-	ro = ro_copy(&m, sizeof(m));
-	assert_int_equal(ioc(ctx, IOFD_NR_IOAS_MAP, ro), -EFAULT);
-	munmap(ro, P);
+	assert_int_equal(ioc_ro(ctx, IOFD_NR_IOAS_MAP, &m, sizeof(m)), -EFAULT);
 	assert_int_equal(ioc(ctx, IOFD_NR_IOAS_MAP, &m), -EEXIST); /* the area stayed */
-	ro = ro_copy(&c, sizeof(c));
-	assert_int_equal(ioc(ctx, IOFD_NR_IOAS_COPY, ro), -EFAULT);
-	munmap(ro, P);
+	assert_int_equal(ioc_ro(ctx, IOFD_NR_IOAS_COPY, &c, sizeof(c)), -EFAULT);
 	assert_int_equal(ioc(ctx, IOFD_NR_IOAS_COPY, &c), -EEXIST);
 
 	/* Failures write nothing. */
 	m.flags = IOFD_MAP_FIXED_IOVA;
-	ro = ro_copy(&m, sizeof(m));
-	assert_int_equal(ioc(ctx, IOFD_NR_IOAS_MAP, ro), -EINVAL);
-	munmap(ro, P);
+	assert_int_equal(ioc_ro(ctx, IOFD_NR_IOAS_MAP, &m, sizeof(m)), -EINVAL);
 	u.length = P - 1; /* partial overlap */
-	ro = ro_copy(&u, sizeof(u));
-	assert_int_equal(ioc(ctx, IOFD_NR_IOAS_UNMAP, ro), -ENOENT);
-	munmap(ro, P);
-	ro = ro_copy(&o, sizeof(o));
-	assert_int_equal(ioc(ctx, IOFD_NR_OPTION, ro), -EINVAL);
-	munmap(ro, P);
+	assert_int_equal(ioc_ro(ctx, IOFD_NR_IOAS_UNMAP, &u, sizeof(u)), -ENOENT);
+	assert_int_equal(ioc_ro(ctx, IOFD_NR_OPTION, &o, sizeof(o)), -EINVAL);
 	/* SET and DESTROY have no reply at all. */
-	ro = ro_copy(&v, sizeof(v));
-	assert_int_equal(ioc(ctx, IOFD_NR_VFIO_IOAS, ro), 0);
-	munmap(ro, P);
+	assert_int_equal(ioc_ro(ctx, IOFD_NR_VFIO_IOAS, &v, sizeof(v)), 0);
 	v.op = IOFD_VFIO_IOAS_GET;
-	ro = ro_copy(&v, sizeof(v));
-	assert_int_equal(ioc(ctx, IOFD_NR_VFIO_IOAS, ro), -EFAULT);
-	munmap(ro, P);
+	assert_int_equal(ioc_ro(ctx, IOFD_NR_VFIO_IOAS, &v, sizeof(v)), -EFAULT);
 	/* IOVA_RANGES replies before EMSGSIZE (IOVA_RANGES). */
-	ro = ro_copy(&r, sizeof(r));
-	assert_int_equal(ioc(ctx, IOFD_NR_IOAS_IOVA_RANGES, ro), -EFAULT);
-	munmap(ro, P);
+	assert_int_equal(ioc_ro(ctx, IOFD_NR_IOAS_IOVA_RANGES, &r, sizeof(r)), -EFAULT);
 	assert_int_equal(ioc(ctx, IOFD_NR_IOAS_IOVA_RANGES, &r), -EMSGSIZE);
 	assert_int_equal(r.num_iovas, 1);
 
 	u.length = 17 * P;
 	assert_int_equal(ioc(ctx, IOFD_NR_IOAS_UNMAP, &u), 0);
 	assert_int_equal(u.length, 2 * P);
-	ro = ro_copy(&(struct iofd_destroy){.size = 8, .id = 1}, 8);
-	assert_int_equal(ioc(ctx, IOFD_NR_DESTROY, ro), 0);
-	munmap(ro, P);
+	assert_int_equal(ioc_ro(ctx, IOFD_NR_DESTROY, &(struct iofd_destroy){.size = 8, .id = 1}, 8),
+			 0);
 	assert_int_equal(iofd_object_count(ctx), 0);
 	iofd_close(ctx);
 }
