@@ -28,11 +28,10 @@
  *    "range_max_pages": 512, "stage": 1}
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
+#include "engine/engine_int.h"
 
 #include <iommusim/trace.h>
 
@@ -78,28 +77,14 @@ int ims_driver_builtin(const char *name, struct ims_driver_cfg *cfg)
 	return -ENOENT;
 }
 
-static int errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 /* A non-negative integer field no larger than max. */
 static int get_uint(json_t *v, const char *label, const char *field, uint64_t max, uint64_t *out,
 		    char *err, size_t errlen)
 {
 	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 	    (uint64_t)json_integer_value(v) > max)
-		return errf(err, errlen, "%s: field \"%s\" must be an integer from 0 to %llu", label,
-			    field, (unsigned long long)max);
+		return ims_errf(err, errlen, "%s: field \"%s\" must be an integer from 0 to %llu",
+				label, field, (unsigned long long)max);
 	*out = (uint64_t)json_integer_value(v);
 	return 0;
 }
@@ -120,13 +105,13 @@ int ims_driver_parse(const char *json, const char *label, struct ims_driver_cfg 
 	if (!label)
 		label = "driver";
 	if (!json || !cfg)
-		return errf(err, errlen, "%s: no driver model given", label);
+		return ims_errf(err, errlen, "%s: no driver model given", label);
 	root = json_loads(json, 0, &jerr);
 	if (!root)
-		return errf(err, errlen, "%s: line %d: %s", label, jerr.line, jerr.text);
+		return ims_errf(err, errlen, "%s: line %d: %s", label, jerr.line, jerr.text);
 	if (!json_is_object(root)) {
 		json_decref(root);
-		return errf(err, errlen, "%s: a driver model is a JSON object", label);
+		return ims_errf(err, errlen, "%s: a driver model is a JSON object", label);
 	}
 	/* Unknown fields first, so a typo is never silently ignored. */
 	json_object_foreach(root, key, v) {
@@ -135,10 +120,10 @@ int ims_driver_parse(const char *json, const char *label, struct ims_driver_cfg 
 		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 			known |= !strcmp(key, fields[i]);
 		if (!known) {
-			rc = errf(err, errlen,
-				  "%s: unknown field \"%s\" (fields: name, policy, fq_size, "
-				  "fq_timeout_ms, leaf_hint, range_max_pages, stage)",
-				  label, key);
+			rc = ims_errf(err, errlen,
+				      "%s: unknown field \"%s\" (fields: name, policy, fq_size, "
+				      "fq_timeout_ms, leaf_hint, range_max_pages, stage)",
+				      label, key);
 			goto out;
 		}
 	}
@@ -148,10 +133,10 @@ int ims_driver_parse(const char *json, const char *label, struct ims_driver_cfg 
 		const char *p = json_string_value(v);
 
 		if (!p || ims_driver_builtin(p, &c)) {
-			rc = errf(err, errlen,
-				  "%s: field \"policy\" must be one of \"strict\", \"fq\", "
-				  "\"single-fq\", \"range\", \"domain\", \"global\"",
-				  label);
+			rc = ims_errf(err, errlen,
+				      "%s: field \"policy\" must be one of \"strict\", \"fq\", "
+				      "\"single-fq\", \"range\", \"domain\", \"global\"",
+				      label);
 			goto out;
 		}
 	} else {
@@ -162,10 +147,10 @@ int ims_driver_parse(const char *json, const char *label, struct ims_driver_cfg 
 		const char *n = json_string_value(v);
 
 		if (!n || !*n || strlen(n) >= sizeof(c.name)) {
-			rc = errf(err, errlen,
-				  "%s: field \"name\" must be a non-empty string of at most %zu "
-				  "characters",
-				  label, sizeof(c.name) - 1);
+			rc = ims_errf(err, errlen,
+				      "%s: field \"name\" must be a non-empty string of at most %zu "
+				      "characters",
+				      label, sizeof(c.name) - 1);
 			goto out;
 		}
 		snprintf(c.name, sizeof(c.name), "%s", n);
@@ -187,7 +172,8 @@ int ims_driver_parse(const char *json, const char *label, struct ims_driver_cfg 
 	}
 	if ((v = json_object_get(root, "leaf_hint"))) {
 		if (!json_is_boolean(v)) {
-			rc = errf(err, errlen, "%s: field \"leaf_hint\" must be true or false", label);
+			rc = ims_errf(err, errlen, "%s: field \"leaf_hint\" must be true or false",
+				      label);
 			goto out;
 		}
 		c.leaf_hint = json_is_true(v);
@@ -199,17 +185,17 @@ int ims_driver_parse(const char *json, const char *label, struct ims_driver_cfg 
 	}
 	if ((v = json_object_get(root, "stage"))) {
 		if (!json_is_integer(v) || (json_integer_value(v) != 1 && json_integer_value(v) != 2)) {
-			rc = errf(err, errlen, "%s: field \"stage\" must be 1 or 2", label);
+			rc = ims_errf(err, errlen, "%s: field \"stage\" must be 1 or 2", label);
 			goto out;
 		}
 		c.stage = (unsigned)json_integer_value(v);
 	}
 	/* Cross-field rules. */
 	if ((c.policy == IMS_DRV_FQ || c.policy == IMS_DRV_SINGLE_FQ) && c.fq_size < 2) {
-		rc = errf(err, errlen,
-			  "%s: field \"fq_size\" must be at least 2 for a flush queue (a ring of "
-			  "fq_size slots holds fq_size - 1 entries, as Linux's)",
-			  label);
+		rc = ims_errf(err, errlen,
+			      "%s: field \"fq_size\" must be at least 2 for a flush queue (a ring of "
+			      "fq_size slots holds fq_size - 1 entries, as Linux's)",
+			      label);
 		goto out;
 	}
 	*cfg = c;
