@@ -276,12 +276,15 @@ static int fail(struct ims_replay *rp, int rc, const char *fmt, ...)
 
 /* ---- Frames and structures ---- */
 
-static int frames(struct ims_replay *rp, uint64_t bytes, uint64_t align, uint64_t *pa)
+/* A power-of-two number of bytes of frames, aligned to their size and at least a page. */
+static int frames(struct ims_replay *rp, uint64_t bytes, uint64_t *pa)
 {
-	uint64_t at = (rp->frame_next + align - 1) & ~(align - 1);
+	uint64_t at;
 	int rc;
 
-	bytes = (bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	if (bytes < PAGE_SIZE)
+		bytes = PAGE_SIZE;
+	at = (rp->frame_next + bytes - 1) & ~(bytes - 1);
 	if (at + bytes > rp->frame_end || at + bytes < at)
 		return fail(rp, -ENOMEM, "out of table memory");
 	rc = ims_mem_add_ram(rp->mem, at, bytes);
@@ -294,10 +297,7 @@ static int frames(struct ims_replay *rp, uint64_t bytes, uint64_t align, uint64_
 
 static int host_alloc(void *opaque, unsigned lg2, uint64_t *addr)
 {
-	struct ims_replay *rp = opaque;
-	uint64_t sz = UINT64_C(1) << lg2;
-
-	return frames(rp, sz, sz < PAGE_SIZE ? PAGE_SIZE : sz, addr);
+	return frames(opaque, UINT64_C(1) << lg2, addr);
 }
 
 struct fv {
@@ -450,6 +450,14 @@ static int sync_and_run(struct ims_replay *rp)
 	return 0;
 }
 
+/* One command, then a completion wait. */
+static int cmd_sync(struct ims_replay *rp, const uint64_t w[2])
+{
+	int rc = cmd(rp, w);
+
+	return rc ? rc : sync_and_run(rp);
+}
+
 /* ---- Domains and devices ---- */
 
 static struct domain *dom_find(struct ims_replay *rp, uint32_t id)
@@ -501,7 +509,7 @@ static int guest_frame(struct ims_replay *rp, struct domain *p, uint64_t *gpa)
 
 	if (p->gpa_next >= p->gpa_end)
 		return fail(rp, -ENOMEM, "out of guest table memory in domain %u", p->id);
-	if ((rc = frames(rp, PAGE_SIZE, PAGE_SIZE, &hpa)))
+	if ((rc = frames(rp, PAGE_SIZE, &hpa)))
 		return rc;
 	rc = ims_pt_map(rp->mem, &p->cfg, NULL, p->gpa_next, hpa, PAGE_LG2,
 			IMS_PERM_R | IMS_PERM_W | IMS_PERM_PR | IMS_PERM_PW, host_alloc, rp);
@@ -576,7 +584,7 @@ static int dom_create(struct ims_replay *rp, uint32_t id, enum dom_kind kind,
 	if (kind == DK_NESTED)
 		rc = guest_frame(rp, parent, &root);
 	else
-		rc = frames(rp, PAGE_SIZE, PAGE_SIZE, &root);
+		rc = frames(rp, PAGE_SIZE, &root);
 	if (!rc)
 		rc = stage_cfg(rp, kind == DK_S2 ? 2 : 1, root, &d->cfg);
 	if (!rc && (rc = dom_add(rp, d)))
@@ -647,7 +655,7 @@ static int make_parent(struct ims_replay *rp, struct domain *d)
 			    "domain %u is a stage-1 domain in use and cannot become a nest parent "
 			    "(use a stage-2 driver model, or attach nested before the parent is used)",
 			    d->id);
-	if ((rc = frames(rp, PAGE_SIZE, PAGE_SIZE, &root)) || (rc = stage_cfg(rp, 2, root, &s2)))
+	if ((rc = frames(rp, PAGE_SIZE, &root)) || (rc = stage_cfg(rp, 2, root, &s2)))
 		return rc;
 	if ((rc = copy_leaves(rp, &d->cfg, &s2, d->cfg.root, d->cfg.levels - 1, 0)))
 		return rc;
@@ -954,20 +962,12 @@ static int runs_add(struct runs *rs, uint64_t first, unsigned lg2)
 /* Whole-domain invalidation of d (no wait). */
 static int inv_domain_all(struct ims_replay *rp, struct domain *d, bool only_pasid, uint32_t pasid)
 {
-	if (rp->smmu) {
-		struct smmu_tag t;
-		int rc;
+	struct vtd_range r = { .page = false };
+	struct smmu_tag t;
 
-		if (!smmu_tag(d, &t))
-			return 0;
-		if ((rc = smmu_tlbi_all(rp, &t)))
-			return rc;
-		return 0;
-	} else {
-		struct vtd_range r = { .page = false };
-
-		return vtd_inv_domain(rp, d, &r, only_pasid, pasid);
-	}
+	if (rp->smmu)
+		return smmu_tag(d, &t) ? smmu_tlbi_all(rp, &t) : 0;
+	return vtd_inv_domain(rp, d, &r, only_pasid, pasid);
 }
 
 static int inv_global(struct ims_replay *rp)
@@ -1093,7 +1093,6 @@ static int vtd_cfg_flush_new(struct ims_replay *rp, uint32_t sid, uint32_t did, 
 			     bool ctx)
 {
 	uint64_t w[2];
-	int rc;
 
 	/* Caching mode: not-present entries may be cached (6.1, CAP.CM). */
 	if (!(rp->cap & VTD_CAP_CM))
@@ -1102,9 +1101,7 @@ static int vtd_cfg_flush_new(struct ims_replay *rp, uint32_t sid, uint32_t did, 
 		vtd_desc_cc_device(w, (uint16_t)did, (uint16_t)sid);
 	else
 		vtd_desc_pc_pasid(w, (uint16_t)did, pasid);
-	if ((rc = cmd(rp, w)))
-		return rc;
-	return sync_and_run(rp);
+	return cmd_sync(rp, w);
 }
 
 /* Root entry, context entry and PASID directory of a device (once). */
@@ -1121,13 +1118,13 @@ static int vtd_device(struct ims_replay *rp, struct device *v, uint32_t did)
 	if (!rp->ctx[bus][half]) {
 		struct fv f[2] = { { half ? "UP" : "LP", 1 }, { half ? "UCTP" : "LCTP", 0 } };
 
-		if ((rc = frames(rp, PAGE_SIZE, PAGE_SIZE, &rp->ctx[bus][half])))
+		if ((rc = frames(rp, PAGE_SIZE, &rp->ctx[bus][half])))
 			return rc;
 		f[1].value = rp->ctx[bus][half];
 		if ((rc = put(rp, SD_SM_ROOT, rp->root + 16 * bus, true, f, 2)))
 			return rc;
 	}
-	if ((rc = frames(rp, PAGE_SIZE, PAGE_SIZE, &v->pasid_dir)))
+	if ((rc = frames(rp, PAGE_SIZE, &v->pasid_dir)))
 		return rc;
 	ctx_pa = rp->ctx[bus][half] + 32 * (devfn & 0x7f);
 	{
@@ -1158,7 +1155,7 @@ static int vtd_pasid_entry_pa(struct ims_replay *rp, struct device *v, uint32_t 
 	if (!v->pasid_tbl[dir]) {
 		struct fv f[2] = { { "P", 1 }, { "SMPTBLPTR", 0 } };
 
-		if ((rc = frames(rp, PAGE_SIZE, PAGE_SIZE, &v->pasid_tbl[dir])))
+		if ((rc = frames(rp, PAGE_SIZE, &v->pasid_tbl[dir])))
 			return rc;
 		f[1].value = v->pasid_tbl[dir];
 		if ((rc = put(rp, SD_PDE, v->pasid_dir + 8 * dir, false, f, 2)))
@@ -1265,7 +1262,7 @@ static int smmu_ste_pa(struct ims_replay *rp, uint32_t sid, uint64_t *pa)
 			const struct ims_struct_desc *sd = ims_struct_find(rp->iommu, "smmu.l1std");
 			uint64_t w = 0;
 
-			if ((rc = frames(rp, bytes, bytes, &rp->l2ste[l1])))
+			if ((rc = frames(rp, bytes, &rp->l2ste[l1])))
 				return rc;
 			f[1].value = rp->l2ste[l1];
 			for (unsigned i = 0; i < 2; i++)
@@ -1276,17 +1273,6 @@ static int smmu_ste_pa(struct ims_replay *rp, uint32_t sid, uint64_t *pa)
 		*pa = rp->l2ste[l1] + 64 * (uint64_t)(sid & ims_mask_lg2(SMMU_SPLIT));
 	}
 	return 0;
-}
-
-static int smmu_cfgi_ste(struct ims_replay *rp, uint32_t sid)
-{
-	uint64_t w[2];
-	int rc;
-
-	smmu_cmd_cfgi_ste(w, sid, true);
-	if ((rc = cmd(rp, w)))
-		return rc;
-	return sync_and_run(rp);
 }
 
 /* The CD of (device, ssid), its tables made on demand. */
@@ -1301,7 +1287,7 @@ static int smmu_cd_pa(struct ims_replay *rp, struct device *v, uint32_t ssid, ui
 	if (!v->cd_table) {
 		uint64_t bytes = rp->cd2l ? UINT64_C(8) << (rp->cdmax - 6) : UINT64_C(64) << rp->cdmax;
 
-		if ((rc = frames(rp, bytes, bytes < PAGE_SIZE ? PAGE_SIZE : bytes, &v->cd_table)))
+		if ((rc = frames(rp, bytes, &v->cd_table)))
 			return rc;
 		if (rp->cd2l && !(v->cd_l2 = calloc(UINT64_C(1) << (rp->cdmax - 6), sizeof(uint64_t))))
 			return fail(rp, -ENOMEM, "out of memory");
@@ -1314,7 +1300,7 @@ static int smmu_cd_pa(struct ims_replay *rp, struct device *v, uint32_t ssid, ui
 		const struct ims_struct_desc *sd = ims_struct_find(rp->iommu, "smmu.l1cd");
 		uint64_t w = 0, cdw[2];
 
-		if ((rc = frames(rp, PAGE_SIZE, PAGE_SIZE, &v->cd_l2[ssid >> 6])))
+		if ((rc = frames(rp, PAGE_SIZE, &v->cd_l2[ssid >> 6])))
 			return rc;
 		if (!sd || ims_struct_set(sd, &w, "V", 1) ||
 		    ims_struct_set(sd, &w, "L2Ptr", v->cd_l2[ssid >> 6]))
@@ -1345,7 +1331,7 @@ static int smmu_write_ste(struct ims_replay *rp, struct device *v, unsigned conf
 {
 	struct fv f[16];
 	unsigned n = 0;
-	uint64_t pa = 0;
+	uint64_t pa = 0, w[2];
 	int rc;
 
 	if ((rc = smmu_ste_pa(rp, v->sid, &pa)))
@@ -1373,7 +1359,8 @@ static int smmu_write_ste(struct ims_replay *rp, struct device *v, unsigned conf
 	if ((rc = put(rp, SD_STE, pa, false, f, n)))
 		return rc;
 	v->ste_config = config;
-	return smmu_cfgi_ste(rp, v->sid);
+	smmu_cmd_cfgi_ste(w, v->sid, true);
+	return cmd_sync(rp, w);
 }
 
 /* The guest's CD of a nested domain, in guest-physical memory behind its parent. */
@@ -1435,9 +1422,7 @@ static int smmu_attach(struct ims_replay *rp, const struct ims_event *ev, struct
 	if (v->ste_config != SMMU_CONFIG_S1)
 		return smmu_write_ste(rp, v, SMMU_CONFIG_S1, NULL, NULL);
 	smmu_cmd_cfgi_cd(w, v->sid, ev->has_pasid ? ev->pasid : 0, true);
-	if ((rc = cmd(rp, w)))
-		return rc;
-	return sync_and_run(rp);
+	return cmd_sync(rp, w);
 }
 
 static int smmu_detach(struct ims_replay *rp, const struct ims_event *ev)
@@ -1458,9 +1443,7 @@ static int smmu_detach(struct ims_replay *rp, const struct ims_event *ev)
 		    (rc = zero_struct(rp, SD_CD, cd)))
 			return rc;
 		smmu_cmd_cfgi_cd(w, v->sid, ev->has_pasid ? ev->pasid : 0, true);
-		if ((rc = cmd(rp, w)))
-			return rc;
-		return sync_and_run(rp);
+		return cmd_sync(rp, w);
 	}
 	return smmu_write_ste(rp, v, SMMU_CONFIG_ABORT, NULL, NULL);
 }
@@ -1520,6 +1503,13 @@ static int ev_detach(struct ims_replay *rp, const struct ims_event *ev)
 	rc = rp->smmu ? smmu_detach(rp, ev) : vtd_detach(rp, ev, old);
 	att_del(old, idx);
 	return rc;
+}
+
+/* The 4 KiB pages [*first, *end) that [iova, iova + size) touches (size 0 as 1). */
+static void ev_pages(const struct ims_event *ev, uint64_t *first, uint64_t *end)
+{
+	*first = ev->iova & ~(PAGE_SIZE - 1);
+	*end = (ev->iova + (ev->size ? ev->size : 1) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 }
 
 static unsigned perm_of(const struct ims_event *ev)
@@ -1603,9 +1593,8 @@ static int ev_map(struct ims_replay *rp, const struct ims_event *ev)
 			    (unsigned long long)ev->iova, (unsigned long long)ev->pa);
 	if ((rc = dom_get(rp, ev->domain, &d)))
 		return rc;
-	iova = ev->iova - off;
+	ev_pages(ev, &iova, &end);
 	pa = ev->pa - off;
-	end = (ev->iova + (ev->size ? ev->size : 1) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 	rp->st.maps++;
 	rp->st.mapped_pages += (end - iova) >> PAGE_LG2;
 	while (iova < end) {
@@ -1642,8 +1631,7 @@ static int ev_unmap(struct ims_replay *rp, const struct ims_event *ev)
 	if ((rc = dom_get(rp, ev->domain, &d)))
 		return rc;
 	via = d->kind == DK_NESTED ? &d->parent->cfg : NULL;
-	a = ev->iova & ~(PAGE_SIZE - 1);
-	end = (ev->iova + (ev->size ? ev->size : 1) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	ev_pages(ev, &a, &end);
 	rp->st.unmaps++;
 	rp->st.unmapped_pages += (end - a) >> PAGE_LG2;
 	while (a < end) {
@@ -1700,12 +1688,12 @@ out:
 static int ev_inv(struct ims_replay *rp, const struct ims_event *ev)
 {
 	struct domain *d;
+	int rc;
 
 	if (ev->nwords) {
 		struct ims_inv inv;
 		uint32_t code;
 		bool sync;
-		int rc;
 
 		if (ev->nwords > 4)
 			return fail(rp, -EINVAL, "inv: %u words; at most 4", ev->nwords);
@@ -1714,42 +1702,28 @@ static int ev_inv(struct ims_replay *rp, const struct ims_event *ev)
 				    ev->nwords);
 		sync = !ims_decode_inv(rp->iommu, ev->words, rp->smmu ? 2 : 4, &inv, &code) &&
 		       (inv.targets & IMS_INV_T_SYNC);
-		if ((rc = push(rp, ev->words, ev->nwords, sync)))
-			return rc;
-		return kick(rp);
-	}
-	if (ev->inv_kind == IMS_EV_INV_GLOBAL) {
-		int rc = inv_global(rp);
-
-		return rc ? rc : kick(rp);
-	}
-	d = dom_find(rp, ev->domain);
-	if (!d)
+		rc = push(rp, ev->words, ev->nwords, sync);
+	} else if (ev->inv_kind == IMS_EV_INV_GLOBAL) {
+		rc = inv_global(rp);
+	} else if (!(d = dom_find(rp, ev->domain))) {
 		return fail(rp, -EINVAL, "inv: domain %u is unknown", ev->domain);
-	switch (ev->inv_kind) {
-	case IMS_EV_INV_PAGE: {
-		struct runs rs = { 0 };
-		uint64_t a = ev->iova & ~(PAGE_SIZE - 1);
-		uint64_t end = (ev->iova + (ev->size ? ev->size : 1) + PAGE_SIZE - 1) &
-			       ~(PAGE_SIZE - 1);
-		int rc;
+	} else if (ev->inv_kind == IMS_EV_INV_PAGE) {
+		struct run r = { .lg2 = PAGE_LG2 };
+		struct runs rs = { .r = &r, .n = 1 };
+		uint64_t end;
 
-		rs.r = &(struct run){ .first = a, .size = end - a, .lg2 = PAGE_LG2 };
-		rs.n = 1;
+		ev_pages(ev, &r.first, &end);
+		r.size = end - r.first;
 		rc = inv_ranges(rp, d, &rs, ev->flags & IMS_EV_F_LEAF, false, ev->has_pasid,
 				ev->pasid);
-		return rc ? rc : kick(rp);
-	}
-	case IMS_EV_INV_DOMAIN:
-	case IMS_EV_INV_PASID: {
+	} else if (ev->inv_kind == IMS_EV_INV_DOMAIN || ev->inv_kind == IMS_EV_INV_PASID) {
 		bool pasid = ev->inv_kind == IMS_EV_INV_PASID;
-		int rc = inv_domain_all(rp, d, pasid, pasid ? ev->pasid : 0);
 
-		return rc ? rc : kick(rp);
-	}
-	default:
+		rc = inv_domain_all(rp, d, pasid, pasid ? ev->pasid : 0);
+	} else {
 		return fail(rp, -EINVAL, "inv: unknown kind %u", ev->inv_kind);
 	}
+	return rc ? rc : kick(rp);
 }
 
 static int ev_dma(struct ims_replay *rp, const struct ims_event *ev)
@@ -1800,18 +1774,6 @@ static int ev_write(struct ims_replay *rp, const struct ims_event *ev)
 	if (ims_mem_write(rp->mem, ev->pa, b, 8) != IMS_MEM_OK)
 		return fail(rp, -EFAULT, "write: 0x%llx aborted", (unsigned long long)ev->pa);
 	return 0;
-}
-
-static const char *ev_name(unsigned type)
-{
-	static const char *const names[] = {
-		[IMS_EV_ATTACH] = "attach", [IMS_EV_DETACH] = "detach", [IMS_EV_MAP] = "map",
-		[IMS_EV_UNMAP] = "unmap",   [IMS_EV_DMA] = "dma",       [IMS_EV_INV] = "inv",
-		[IMS_EV_SYNC] = "sync",     [IMS_EV_FAULT] = "fault",   [IMS_EV_WRITE] = "write",
-		[IMS_EV_TICK] = "tick",
-	};
-
-	return type < IMS_EV__COUNT && names[type] ? names[type] : "?";
 }
 
 int ims_replay_event(struct ims_replay *rp, const struct ims_event *ev, char *err, size_t errlen)
@@ -1869,7 +1831,7 @@ out:
 
 		snprintf(msg, sizeof(msg), "%s", err);
 		snprintf(err, errlen, "event %llu (%s): %s", (unsigned long long)rp->st.events,
-			 ev_name(ev->type), msg);
+			 ims_ev_type_name(ev->type), msg);
 	}
 	rp->err = NULL;
 	return rc;
@@ -1934,9 +1896,9 @@ static int setup_vtd(struct ims_replay *rp)
 			    "unimplemented: replay on VT-d without queued invalidation (ECAP.QI)");
 	rp->qentry_bytes = 32;
 	rp->qentries = (unsigned)((PAGE_SIZE << VTD_QS) / rp->qentry_bytes);
-	if ((rc = frames(rp, PAGE_SIZE, PAGE_SIZE, &rp->root)) ||
-	    (rc = frames(rp, PAGE_SIZE << VTD_QS, PAGE_SIZE << VTD_QS, &rp->qbase)) ||
-	    (rc = frames(rp, PAGE_SIZE, PAGE_SIZE, &rp->status_addr)))
+	if ((rc = frames(rp, PAGE_SIZE, &rp->root)) ||
+	    (rc = frames(rp, PAGE_SIZE << VTD_QS, &rp->qbase)) ||
+	    (rc = frames(rp, PAGE_SIZE, &rp->status_addr)))
 		return rc;
 	q = rp->qbase | VTD_IQA_DW | FIELD_PREP(VTD_IQA_QS, VTD_QS);
 	if ((rc = ims_iommu_set_reg(rp->iommu, "RTADDR",
@@ -1985,10 +1947,9 @@ static int setup_smmu(struct ims_replay *rp)
 					       : UINT64_C(64) << rp->st_log2;
 		uint64_t qb = UINT64_C(16) << rp->qlog2, eb = UINT64_C(32) << evtqs;
 
-		if ((rc = frames(rp, stbytes, stbytes < PAGE_SIZE ? PAGE_SIZE : stbytes, &rp->strtab)) ||
-		    (rc = frames(rp, qb, qb < PAGE_SIZE ? PAGE_SIZE : qb, &rp->qbase)) ||
-		    (rc = frames(rp, eb, eb < PAGE_SIZE ? PAGE_SIZE : eb, &evq)) ||
-		    (rc = frames(rp, PAGE_SIZE, PAGE_SIZE, &rp->status_addr)))
+		if ((rc = frames(rp, stbytes, &rp->strtab)) || (rc = frames(rp, qb, &rp->qbase)) ||
+		    (rc = frames(rp, eb, &evq)) ||
+		    (rc = frames(rp, PAGE_SIZE, &rp->status_addr)))
 			return rc;
 	}
 	if (rp->st_2lvl &&
