@@ -11,10 +11,16 @@
 #include "engine/bits.h"
 #include "engine/engine_int.h"
 
-/* Translate a table address through `via` (or not). */
-static int table_pa(struct ims_mem *mem, const struct ims_pt_cfg *via, uint64_t addr,
-		    uint64_t *pa)
+/*
+ * The physical address of the level-`level` entry for iova in the table at
+ * `table`, translated through `via` (or not).
+ */
+static int entry_pa(struct ims_mem *mem, const struct ims_pt_cfg *cfg, const struct ims_pt_cfg *via,
+		    uint64_t table, unsigned level, uint64_t iova, uint64_t *pa)
 {
+	uint64_t idx = (iova >> ims_pt_level_shift(cfg, level)) &
+		       ims_mask_lg2(ims_pt_level_bits(cfg, level));
+	uint64_t addr = table + (idx << cfg->fmt->entry_lg2);
 	unsigned lg2;
 
 	if (!via) {
@@ -24,35 +30,42 @@ static int table_pa(struct ims_mem *mem, const struct ims_pt_cfg *via, uint64_t 
 	return ims_pt_lookup(mem, via, NULL, addr, pa, &lg2);
 }
 
-int ims_pt_lookup(struct ims_mem *mem, const struct ims_pt_cfg *cfg, const struct ims_pt_cfg *via,
-		  uint64_t iova, uint64_t *out, unsigned *size_lg2)
+/* The leaf that maps iova: where its entry is and what it says. */
+static int find_leaf(struct ims_mem *mem, const struct ims_pt_cfg *cfg,
+		     const struct ims_pt_cfg *via, uint64_t iova, uint64_t *pa, struct ims_pte *pte)
 {
 	uint64_t table = cfg->root;
 
 	for (int level = (int)cfg->levels - 1; level >= 0; level--) {
-		unsigned shift = ims_pt_level_shift(cfg, (unsigned)level);
-		unsigned bits = ims_pt_level_bits(cfg, (unsigned)level);
-		uint64_t idx = (iova >> shift) & ims_mask_lg2(bits);
-		uint64_t pa, e;
-		struct ims_pte pte;
-		int rc = table_pa(mem, via, table + (idx << cfg->fmt->entry_lg2), &pa);
+		uint64_t e;
+		int rc = entry_pa(mem, cfg, via, table, (unsigned)level, iova, pa);
 
 		if (rc)
 			return rc;
-		if (ims_mem_read64(mem, pa, &e) != IMS_MEM_OK)
+		if (ims_mem_read64(mem, *pa, &e) != IMS_MEM_OK)
 			return -EFAULT;
-		cfg->fmt->decode(cfg, (unsigned)level, e, &pte);
-		if (pte.kind == IMS_PTE_LEAF) {
-			*out = (pte.addr & ~ims_mask_lg2(pte.size_lg2)) |
-			       (iova & ims_mask_lg2(pte.size_lg2));
-			*size_lg2 = pte.size_lg2;
+		cfg->fmt->decode(cfg, (unsigned)level, e, pte);
+		if (pte->kind == IMS_PTE_LEAF)
 			return 0;
-		}
-		if (pte.kind != IMS_PTE_TABLE || level == 0)
+		if (pte->kind != IMS_PTE_TABLE || level == 0)
 			return -ENOENT;
-		table = pte.addr;
+		table = pte->addr;
 	}
 	return -ENOENT;
+}
+
+int ims_pt_lookup(struct ims_mem *mem, const struct ims_pt_cfg *cfg, const struct ims_pt_cfg *via,
+		  uint64_t iova, uint64_t *out, unsigned *size_lg2)
+{
+	struct ims_pte pte;
+	uint64_t pa;
+	int rc = find_leaf(mem, cfg, via, iova, &pa, &pte);
+
+	if (rc)
+		return rc;
+	*out = (pte.addr & ~ims_mask_lg2(pte.size_lg2)) | (iova & ims_mask_lg2(pte.size_lg2));
+	*size_lg2 = pte.size_lg2;
+	return 0;
 }
 
 int ims_pt_map(struct ims_mem *mem, const struct ims_pt_cfg *cfg, const struct ims_pt_cfg *via,
@@ -75,12 +88,9 @@ int ims_pt_map(struct ims_mem *mem, const struct ims_pt_cfg *cfg, const struct i
 		return -EOPNOTSUPP;
 
 	for (int level = (int)cfg->levels - 1; level >= target; level--) {
-		unsigned shift = ims_pt_level_shift(cfg, (unsigned)level);
-		unsigned bits = ims_pt_level_bits(cfg, (unsigned)level);
-		uint64_t idx = (iova >> shift) & ims_mask_lg2(bits);
 		uint64_t pa, e;
 		struct ims_pte pte;
-		int rc = table_pa(mem, via, table + (idx << fmt->entry_lg2), &pa);
+		int rc = entry_pa(mem, cfg, via, table, (unsigned)level, iova, &pa);
 
 		if (rc)
 			return rc;
@@ -112,33 +122,17 @@ int ims_pt_map(struct ims_mem *mem, const struct ims_pt_cfg *cfg, const struct i
 int ims_pt_unmap(struct ims_mem *mem, const struct ims_pt_cfg *cfg, const struct ims_pt_cfg *via,
 		 uint64_t iova, unsigned *size_lg2)
 {
-	uint64_t table = cfg->root;
+	struct ims_pte pte;
+	uint64_t pa;
+	int rc = find_leaf(mem, cfg, via, iova, &pa, &pte);
 
-	for (int level = (int)cfg->levels - 1; level >= 0; level--) {
-		unsigned shift = ims_pt_level_shift(cfg, (unsigned)level);
-		unsigned bits = ims_pt_level_bits(cfg, (unsigned)level);
-		uint64_t idx = (iova >> shift) & ims_mask_lg2(bits);
-		uint64_t pa, e;
-		struct ims_pte pte;
-		int rc = table_pa(mem, via, table + (idx << cfg->fmt->entry_lg2), &pa);
-
-		if (rc)
-			return rc;
-		if (ims_mem_read64(mem, pa, &e) != IMS_MEM_OK)
-			return -EFAULT;
-		cfg->fmt->decode(cfg, (unsigned)level, e, &pte);
-		if (pte.kind == IMS_PTE_LEAF) {
-			if (*size_lg2 && *size_lg2 != pte.size_lg2)
-				return -EINVAL;
-			/* Zero is "not present" in every format. */
-			if (ims_mem_write64(mem, pa, 0) != IMS_MEM_OK)
-				return -EFAULT;
-			*size_lg2 = pte.size_lg2;
-			return 0;
-		}
-		if (pte.kind != IMS_PTE_TABLE || level == 0)
-			return -ENOENT;
-		table = pte.addr;
-	}
-	return -ENOENT;
+	if (rc)
+		return rc;
+	if (*size_lg2 && *size_lg2 != pte.size_lg2)
+		return -EINVAL;
+	/* Zero is "not present" in every format. */
+	if (ims_mem_write64(mem, pa, 0) != IMS_MEM_OK)
+		return -EFAULT;
+	*size_lg2 = pte.size_lg2;
+	return 0;
 }
