@@ -102,9 +102,6 @@ struct ims_walk_ctx {
 	/* Tags for the walk caches: the configuration's domain and PASID. */
 	uint32_t domain, pasid;
 	bool has_pasid;
-	/* The leaves of the last successful walk, for the IOTLB's memo. */
-	int8_t leaf_level;
-	uint64_t leaf_pa, leaf_val;
 	unsigned nad;
 	struct ims_ad_update ad[IMS_MAX_AD];
 };

@@ -76,6 +76,15 @@ static enum ims_fault_kind check_input(const struct ims_pt_cfg *cfg, uint64_t in
 	return IMS_FK_NONE;
 }
 
+/* Raise a fault of this walk; a stage-2 walk also reports its input address. */
+static void walk_fault(struct ims_result *res, const struct ims_pt_cfg *cfg,
+		       enum ims_fault_kind fk, int level, uint64_t fetch_addr, uint64_t in)
+{
+	ims_result_fault(res, fk, cfg->stage, level, fetch_addr);
+	if (cfg->stage == 2)
+		res->fault.ipa = in;
+}
+
 /* Translate a stage-1 table address through stage 2, via the nested TLB. */
 static bool table_addr(struct ims_walk_ctx *w, const struct ims_pt_cfg *s2, uint64_t gpa,
 		       uint64_t *pa, bool *s2w)
@@ -126,7 +135,6 @@ bool ims_walk(struct ims_walk_ctx *w, const struct ims_pt_cfg *cfg, const struct
 	bool use_pwc = iommu->cache[pwc_id] != NULL;
 	uint32_t tpasid = stage == 1 ? w->pasid : 0;
 	bool thas = stage == 1 && w->has_pasid;
-	uint64_t in_m;
 	struct {
 		bool on;
 		unsigned level;
@@ -140,23 +148,22 @@ bool ims_walk(struct ims_walk_ctx *w, const struct ims_pt_cfg *cfg, const struct
 	}
 	fk = check_input(cfg, in);
 	if (fk != IMS_FK_NONE) {
-		ims_result_fault(res, fk, cfg->stage, top, 0);
-		if (cfg->stage == 2)
-			res->fault.ipa = in;
+		walk_fault(res, cfg, fk, top, 0, in);
 		return false;
 	}
-	/* Walk-cache prefixes keep the bits above ia_bits (canonical upper halves). */
-	in_m = in;
 	start = top;
 
-	/* Walk caches: the most specific level first. */
+	/*
+	 * Walk caches: the most specific level first.  Their prefixes keep the
+	 * bits above ia_bits (canonical upper halves).
+	 */
 	if (use_pwc && top >= 1) {
 		struct ims_pwc_entry *pe = NULL;
 		int l;
 
 		for (l = 1; l <= top; l++) {
 			pe = ims_pwc_lookup(iommu, stage, (unsigned)l, w->domain, tpasid, thas,
-					    in_m >> ims_pt_level_shift(cfg, (unsigned)l));
+					    in >> ims_pt_level_shift(cfg, (unsigned)l));
 			if (pe)
 				break;
 		}
@@ -206,19 +213,16 @@ bool ims_walk(struct ims_walk_ctx *w, const struct ims_pt_cfg *cfg, const struct
 			pend.on = false;
 		}
 
+		iommu->stats.table_reads++;
 		if (ims_mem_read64(mem, pa, &entry) != IMS_MEM_OK) {
 			rd = ims_result_add_read(res, kind, cfg->stage, level, gpa, pa, 0);
 			if (rd) {
 				rd->abort = 1;
 				rd->fault = IMS_FK_EXT_ABORT;
 			}
-			iommu->stats.table_reads++;
-			ims_result_fault(res, IMS_FK_EXT_ABORT, cfg->stage, level, pa);
-			if (cfg->stage == 2)
-				res->fault.ipa = in;
+			walk_fault(res, cfg, IMS_FK_EXT_ABORT, level, pa, in);
 			return false;
 		}
-		iommu->stats.table_reads++;
 		rd = ims_result_add_read(res, kind, cfg->stage, level, gpa, pa, entry);
 		fmt->decode(cfg, (unsigned)level, entry, &pte);
 		if (rd) {
@@ -250,7 +254,7 @@ bool ims_walk(struct ims_walk_ctx *w, const struct ims_pt_cfg *cfg, const struct
 			if (use_pwc) {
 				memset(&pend.e, 0, sizeof(pend.e));
 				pend.level = (unsigned)level;
-				pend.prefix = in_m >> shift;
+				pend.prefix = in >> shift;
 				pend.e.next_in = pte.addr;
 				pend.e.next_pa = pte.addr;
 				pend.e.perm = (uint8_t)perm;
@@ -284,13 +288,11 @@ bool ims_walk(struct ims_walk_ctx *w, const struct ims_pt_cfg *cfg, const struct
 				break;
 			}
 			if (needed & ~perm) {
-				ims_result_fault(res, IMS_FK_PERMISSION, cfg->stage, level, pa);
+				walk_fault(res, cfg, IMS_FK_PERMISSION, level, pa, in);
 				res->fault.missing = (uint8_t)(needed & ~perm);
 				res->fault.have = (uint8_t)perm;
 				if (rd)
 					rd->fault = IMS_FK_PERMISSION;
-				if (cfg->stage == 2)
-					res->fault.ipa = in;
 				return false;
 			}
 			/* Hardware A/D updates, committed only if everything succeeds. */
@@ -321,9 +323,7 @@ bool ims_walk(struct ims_walk_ctx *w, const struct ims_pt_cfg *cfg, const struct
 		/* Fault at this entry. */
 		if (rd)
 			rd->fault = (uint8_t)fk;
-		ims_result_fault(res, fk, cfg->stage, level, pa);
-		if (cfg->stage == 2)
-			res->fault.ipa = in;
+		walk_fault(res, cfg, fk, level, pa, in);
 		return false;
 	}
 	/* Not reached: level 0 always ends the loop. */
