@@ -456,7 +456,7 @@ __attribute__((noinline)) static int translate_slow(struct ims_iommu *iommu,
 	struct ims_walk_ctx w;
 	struct ims_xlate_cfg cfg;
 	struct ims_walk_out o1, o2;
-	uint64_t reads0 = iommu->stats.table_reads + iommu->stats.config_reads;
+	uint64_t reads0 = iommu->stats.table_reads + iommu->stats.config_reads, mem_reads;
 	bool ok = false, walked = false;
 	int rc;
 
@@ -468,7 +468,7 @@ __attribute__((noinline)) static int translate_slow(struct ims_iommu *iommu,
 	res->ipa = 0;
 	res->s1_page_lg2 = res->s2_page_lg2 = 0;
 	res->s1_fmt = res->s2_fmt = NULL;
-	res->global = res->iotlb_hit = false;
+	res->global = res->iotlb_hit = res->devtlb_hit = false;
 	res->untraced = (txn->flags & IMS_TXN_NO_TRACE) != 0;
 	res->cycles = 0;
 	iommu->ht.n = 0;
@@ -481,7 +481,6 @@ __attribute__((noinline)) static int translate_slow(struct ims_iommu *iommu,
 	memset(&cfg, 0, sizeof(cfg));
 
 	iommu->stats.translations++;
-	res->devtlb_hit = false;
 	if (iommu->cache[IMS_ST_DEVTLB] && devtlb_serve(iommu, txn, res)) {
 		iommu->stats.xlate_cycles += res->cycles;
 		if (iommu->ht.clean)
@@ -575,16 +574,15 @@ done:
 		devtlb_fill(iommu, txn, &cfg, res, walked ? &o1 : NULL,
 			    walked && cfg.mode == IMS_XM_NESTED ? &o2 : NULL);
 	/* Memory reads cost the model's memory latency each. */
-	res->cycles += (iommu->stats.table_reads + iommu->stats.config_reads - reads0) *
-		       iommu->timing.mem_read;
+	mem_reads = iommu->stats.table_reads + iommu->stats.config_reads - reads0;
+	res->cycles += mem_reads * iommu->timing.mem_read;
 	if (iommu->timing.mem_read)
 		for (unsigned i = 0; i < res->nreads; i++)
 			if (res->reads[i].kind != IMS_READ_CACHE)
 				res->reads[i].cycles = iommu->timing.mem_read;
 	iommu->stats.xlate_cycles += res->cycles;
 	/* A translation served wholly by cache hits can be replayed. */
-	if (res->ok && res->iotlb_hit && iommu->ht.clean && reads0 ==
-	    iommu->stats.table_reads + iommu->stats.config_reads)
+	if (res->ok && res->iotlb_hit && iommu->ht.clean && !mem_reads)
 		fast_record(iommu, txn, res);
 	return 0;
 }
