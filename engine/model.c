@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/bits.h"
 #include "engine/engine_int.h"
 
 int ims_errf(char *err, size_t errlen, const char *fmt, ...)
@@ -79,7 +80,7 @@ int ims_json_reg(json_t *v, const char *label, const char *path, const char *reg
 		 unsigned width, const struct ims_reg_field *fields, size_t nfields, uint64_t *out,
 		 char *err, size_t errlen)
 {
-	uint64_t max = width >= 64 ? UINT64_MAX : (UINT64_C(1) << width) - 1, val = 0, x;
+	uint64_t max = ims_mask_lg2(width), val = 0, x;
 	const char *key;
 	json_t *fv;
 
@@ -100,7 +101,6 @@ int ims_json_reg(json_t *v, const char *label, const char *path, const char *reg
 				path, width);
 	json_object_foreach(v, key, fv) {
 		const struct ims_reg_field *f = NULL;
-		unsigned shift;
 
 		if (!strcmp(key, "value"))
 			continue;
@@ -119,12 +119,11 @@ int ims_json_reg(json_t *v, const char *label, const char *path, const char *reg
 					"(fields: %s)", label, path, key, regname,
 					nfields ? list : "none; give a value");
 		}
-		shift = (unsigned)__builtin_ctzll(f->mask);
-		if (ims_json_u64(fv, &x) || x > (f->mask >> shift))
+		if (ims_json_u64(fv, &x) || x > FIELD_MAX(f->mask))
 			return ims_errf(err, errlen,
 					"%s: field \"%s.%s\" must be an integer from 0 to %llu", label,
-					path, key, (unsigned long long)(f->mask >> shift));
-		val = (val & ~f->mask) | ((x << shift) & f->mask);
+					path, key, (unsigned long long)FIELD_MAX(f->mask));
+		val = (val & ~f->mask) | ((x << FIELD_SHIFT(f->mask)) & f->mask);
 	}
 	*out = val;
 	return 0;
