@@ -34,16 +34,9 @@ static void w64(struct ims_iommu *io, uint64_t at, uint64_t v)
  * Scalable mode, device 00:02.0, PASIDs 1 and 2, first stage only (PGTT 1),
  * 4-level tables at 0x1000 (PASID 1) and 0x40000 (PASID 2) mapping IOVA
  * page n to HPA 0x200000 + n * 4 KiB (PASID 2: + 0x100000).
+ * devtlb: the device has an ATC (context DTE, ECAP.DT) and the model a devtlb.
  */
-static void build_opt(struct inst *in, const char *policy, bool devtlb);
-
-static void build(struct inst *in, const char *policy)
-{
-	build_opt(in, policy, false);
-}
-
-/* devtlb: the device has an ATC (context DTE, ECAP.DT) and the model a devtlb. */
-static void build_opt(struct inst *in, const char *policy, bool devtlb)
+static void build(struct inst *in, const char *policy, bool devtlb)
 {
 	char json[1024], err[256];
 	uint64_t cap = (UINT64_C(4) << 8) | (UINT64_C(47) << 16);
@@ -128,8 +121,8 @@ static void run_opt(const char *policy, uint64_t seed, bool devtlb)
 	static struct ims_result ra, rb;
 	uint64_t s = seed;
 
-	build_opt(&a, policy, devtlb);
-	build_opt(&b, policy, devtlb);
+	build(&a, policy, devtlb);
+	build(&b, policy, devtlb);
 	for (unsigned step = 0; step < 4000; step++) {
 		uint64_t r = rng(&s);
 		struct ims_txn t = { .sid = 0x10, .has_pasid = true, .size = 8 };
@@ -221,7 +214,7 @@ static void test_replay_is_taken(void **state)
 	const struct ims_cache_stats *st;
 
 	(void)state;
-	build(&a, "lru");
+	build(&a, "lru", false);
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(ims_translate(a.io, &t, &r), 0);
 	assert_true(r.ok && r.iotlb_hit);

@@ -345,6 +345,14 @@ static void test_level_arith(void **state)
 	assert_int_equal(ims_pt_level_bits(&c, 3), 1);
 }
 
+/* Address of `in`'s entry at level l of the toy table at `table` (4 KiB granule). */
+static uint64_t toy_ent(const struct ims_pt_cfg *c, uint64_t table, uint64_t in, int l)
+{
+	unsigned bits = ims_pt_level_bits(c, (unsigned)l);
+
+	return table + 8 * ((in >> (12 + 9 * l)) & ((UINT64_C(1) << bits) - 1));
+}
+
 /* Build root -> ... -> leaf at `leaf_level` for `in`; returns entry addresses. */
 static void build_chain(struct fx *f, const struct ims_pt_cfg *c, uint64_t in,
 			unsigned leaf_level, uint64_t leaf, uint64_t *ent)
@@ -352,9 +360,7 @@ static void build_chain(struct fx *f, const struct ims_pt_cfg *c, uint64_t in,
 	uint64_t table = c->root;
 
 	for (int l = c->levels - 1; l >= (int)leaf_level; l--) {
-		unsigned bits = ims_pt_level_bits(c, (unsigned)l);
-		uint64_t i = (in >> (12 + 9 * l)) & ((UINT64_C(1) << bits) - 1);
-		uint64_t pa = table + 8 * i;
+		uint64_t pa = toy_ent(c, table, in, l);
 
 		ent[l] = pa;
 		if (l == (int)leaf_level) {
@@ -379,10 +385,9 @@ static void locate(struct fx *f, const struct ims_pt_cfg *c, uint64_t in, uint64
 	uint64_t table = c->root;
 
 	for (int l = c->levels - 1; l >= 0; l--) {
-		unsigned bits = ims_pt_level_bits(c, (unsigned)l);
 		uint64_t v;
 
-		ent[l] = table + 8 * ((in >> (12 + 9 * l)) & ((UINT64_C(1) << bits) - 1));
+		ent[l] = toy_ent(c, table, in, l);
 		v = rd(f, ent[l]);
 		if (!(v & T_V) || (v & T_L))
 			return;
