@@ -48,6 +48,7 @@
  *             tables from IPA 0x20000
  */
 #include "smmu_test.h"
+#include "cmd_words.h"
 
 #define CMDQ 0x1a0000ull
 #define CMDQ_LG2 8
@@ -70,12 +71,6 @@ static unsigned tg0_of(unsigned granule_lg2)
 }
 
 /* ---- commands (chapter 4), raw ---- */
-enum {
-	OP_CFGI_STE = 0x03, OP_CFGI_STE_RANGE = 0x04, OP_CFGI_CD = 0x05, OP_CFGI_CD_ALL = 0x06,
-	OP_TLBI_NH_ALL = 0x10, OP_TLBI_NH_ASID = 0x11, OP_TLBI_NH_VA = 0x12,
-	OP_TLBI_NH_VAA = 0x13, OP_TLBI_S12_VMALL = 0x28, OP_TLBI_S2_IPA = 0x2a,
-	OP_TLBI_NSNH_ALL = 0x30, OP_SYNC = 0x46,
-};
 /* TG (4.4.1). */
 enum { TG_NONE = 0, TG_4K = 1, TG_16K = 2, TG_64K = 3 };
 
@@ -102,19 +97,6 @@ static struct cmd c_cfgi_cd(uint32_t sid, uint32_t ssid, int leaf)
 static struct cmd c_cfgi_cd_all(uint32_t sid)
 {
 	return (struct cmd){ OP_CFGI_CD_ALL | ((uint64_t)sid << 32), 0 };
-}
-
-/* TLBI word 0: NUM 16:12, SCALE 24:20, VMID 47:32, ASID 63:48. */
-static uint64_t tlbi_w0(unsigned op, unsigned num, unsigned scale, uint16_t vmid, uint16_t asid)
-{
-	return op | ((uint64_t)num << 12) | ((uint64_t)scale << 20) | ((uint64_t)vmid << 32) |
-	       ((uint64_t)asid << 48);
-}
-
-/* TLBI word 1: Leaf 64, TTL 73:72, TG 75:74, Address[63:12] (IPA[51:12]) at 76+. */
-static uint64_t tlbi_w1(uint64_t addr, int leaf, unsigned ttl, unsigned tg)
-{
-	return (addr & ~0xfffull) | (uint64_t)leaf | ((uint64_t)ttl << 8) | ((uint64_t)tg << 10);
 }
 
 static struct cmd c_nh_all(uint16_t vmid)
@@ -162,8 +144,7 @@ static struct cmd c_nsnh_all(void)
 /* CS 13:12 (0b00 none, 0b01 SIG_IRQ), MSIData 63:32; MSIAddr[51:2] in word 1 bits 51:2. */
 static struct cmd c_sync(unsigned cs, uint32_t data, uint64_t msiaddr)
 {
-	return (struct cmd){ OP_SYNC | ((uint64_t)cs << 12) | ((uint64_t)data << 32),
-			     msiaddr & 0x000ffffffffffffcull };
+	return (struct cmd){ sync_w0(cs, data), msiaddr & 0x000ffffffffffffcull };
 }
 
 /* ---- the instance ---- */

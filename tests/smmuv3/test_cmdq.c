@@ -23,6 +23,7 @@
 #include <iommusim/inv.h>
 #include <iommusim/mem.h>
 #include "formats/smmuv3/smmu_int.h"
+#include "cmd_words.h"
 
 /* SMMU_IDR0 (6.3.1). */
 #define IDR0_S2P (1u << 0)
@@ -46,18 +47,6 @@
 
 #define IDR0_ALL (IDR0_S2P | IDR0_S1P | IDR0_HYP | IDR0_ATS | IDR0_ASID16 | IDR0_MSI | \
 		  IDR0_SEV | IDR0_PRI | IDR0_VMID16 | IDR0_STALL_MODEL(0))
-
-/* Opcodes (4.1), spelled out rather than taken from the header. */
-enum {
-	OP_PREFETCH_CONFIG = 0x01, OP_PREFETCH_ADDR = 0x02, OP_CFGI_STE = 0x03,
-	OP_CFGI_STE_RANGE = 0x04, OP_CFGI_CD = 0x05, OP_CFGI_CD_ALL = 0x06,
-	OP_CFGI_VMS_PIDM = 0x07, OP_TLBI_NH_ALL = 0x10, OP_TLBI_NH_ASID = 0x11,
-	OP_TLBI_NH_VA = 0x12, OP_TLBI_NH_VAA = 0x13, OP_TLBI_EL3_ALL = 0x18,
-	OP_TLBI_EL3_VA = 0x1a, OP_TLBI_EL2_ALL = 0x20, OP_TLBI_EL2_ASID = 0x21,
-	OP_TLBI_EL2_VA = 0x22, OP_TLBI_EL2_VAA = 0x23, OP_TLBI_S12_VMALL = 0x28,
-	OP_TLBI_S2_IPA = 0x2a, OP_TLBI_NSNH_ALL = 0x30, OP_ATC_INV = 0x40,
-	OP_PRI_RESP = 0x41, OP_RESUME = 0x44, OP_STALL_TERM = 0x45, OP_SYNC = 0x46,
-};
 
 #define QBASE 0x100000ull
 #define RAM_LEN 0x10000ull
@@ -91,25 +80,6 @@ static uint64_t sid_w0(unsigned op, uint32_t sid, uint32_t ssid, int ssv, int ss
 {
 	return op | ((uint64_t)ssec << 10) | ((uint64_t)ssv << 11) | ((uint64_t)ssid << 12) |
 	       ((uint64_t)sid << 32);
-}
-
-/* TLBI word 0: NUM 16:12, SCALE 24:20, VMID 47:32, ASID 63:48. */
-static uint64_t tlbi_w0(unsigned op, unsigned num, unsigned scale, uint16_t vmid, uint16_t asid)
-{
-	return op | ((uint64_t)num << 12) | ((uint64_t)scale << 20) | ((uint64_t)vmid << 32) |
-	       ((uint64_t)asid << 48);
-}
-
-/* TLBI word 1: Leaf 64, TTL 73:72, TG 75:74, Address[63:12] at 127:76. */
-static uint64_t tlbi_w1(uint64_t addr, int leaf, unsigned ttl, unsigned tg)
-{
-	return (addr & ~0xfffull) | (uint64_t)leaf | ((uint64_t)ttl << 8) | ((uint64_t)tg << 10);
-}
-
-/* CMD_SYNC: CS 13:12, MSIData 63:32; MSIAddr[51:2] at 115:66. */
-static uint64_t sync_w0(unsigned cs, uint32_t data)
-{
-	return OP_SYNC | ((uint64_t)cs << 12) | ((uint64_t)data << 32);
 }
 
 static int dec(struct fx *f, uint64_t w0, uint64_t w1, struct ims_inv *inv, uint32_t *err)
