@@ -268,6 +268,18 @@ static void test_each_ecap_field(void **state)
 
 /* ---- fault_records and NFR ---- */
 
+/* The section must give CAP_REG `cap` and a log of `records` fault records. */
+static void expect_records(const char *vtd_body, uint64_t cap, unsigned records)
+{
+	struct ims_model *m;
+	struct ims_iommu *io = make(model_text(vtd_body), &m);
+
+	assert_non_null(io);
+	assert_int_equal(vtd_cap(io), cap);
+	assert_int_equal(vtd_fault_log_size(io), records);
+	drop(io, m);
+}
+
 static void test_fault_records(void **state)
 {
 	struct ims_model *m;
@@ -275,36 +287,17 @@ static void test_fault_records(void **state)
 
 	(void)state;
 	/* fault_records fills in NFR (records - 1) when NFR is not given. */
-	io = make(model_text("\"cap\": { \"SAGAW\": 4, \"MGAW\": 47 }, \"ecap\": {}, "
-			     "\"fault_records\": 4"),
-		  &m);
-	assert_non_null(io);
-	assert_int_equal(vtd_cap(io), CAP_BASE | at(40, 3));
-	assert_int_equal(vtd_fault_log_size(io), 4);
-	drop(io, m);
+	expect_records("\"cap\": { \"SAGAW\": 4, \"MGAW\": 47 }, \"ecap\": {}, \"fault_records\": 4",
+		       CAP_BASE | at(40, 3), 4);
 	/* Agreeing with NFR. */
-	io = make(model_text("\"cap\": { \"SAGAW\": 4, \"MGAW\": 47, \"NFR\": 7 }, \"ecap\": {}, "
-			     "\"fault_records\": 8"),
-		  &m);
-	assert_non_null(io);
-	assert_int_equal(vtd_cap(io), CAP_BASE | at(40, 7));
-	assert_int_equal(vtd_fault_log_size(io), 8);
-	drop(io, m);
+	expect_records("\"cap\": { \"SAGAW\": 4, \"MGAW\": 47, \"NFR\": 7 }, \"ecap\": {}, "
+		       "\"fault_records\": 8",
+		       CAP_BASE | at(40, 7), 8);
 	/* The limits: 1 and 256 (NFR is 8 bits). */
-	io = make(model_text("\"cap\": { \"SAGAW\": 4, \"MGAW\": 47 }, \"ecap\": {}, "
-			     "\"fault_records\": 256"),
-		  &m);
-	assert_non_null(io);
-	assert_int_equal(vtd_cap(io), CAP_BASE | at(40, 255));
-	assert_int_equal(vtd_fault_log_size(io), 256);
-	drop(io, m);
-	io = make(model_text("\"cap\": { \"SAGAW\": 4, \"MGAW\": 47 }, \"ecap\": {}, "
-			     "\"fault_records\": 1"),
-		  &m);
-	assert_non_null(io);
-	assert_int_equal(vtd_cap(io), CAP_BASE);
-	assert_int_equal(vtd_fault_log_size(io), 1);
-	drop(io, m);
+	expect_records("\"cap\": { \"SAGAW\": 4, \"MGAW\": 47 }, \"ecap\": {}, \"fault_records\": 256",
+		       CAP_BASE | at(40, 255), 256);
+	expect_records("\"cap\": { \"SAGAW\": 4, \"MGAW\": 47 }, \"ecap\": {}, \"fault_records\": 1",
+		       CAP_BASE, 1);
 	/* Without either: NFR = 0, one record. */
 	io = make(model_text("\"cap\": { \"SAGAW\": 4, \"MGAW\": 47 }, \"ecap\": {}"), &m);
 	assert_non_null(io);

@@ -58,30 +58,29 @@ static uint64_t reg(struct fx *f, const char *name)
 	return v;
 }
 
-/* 6.5.2.3: IOTLB invalidate, global (G = 01b at bits 5:4), type 2. */
-static void put_iotlb_global(struct fx *f, unsigned slot, unsigned width)
+/* Descriptor w0:w1 in queue slot `slot` of `width` bytes (32: upper words zero). */
+static void put_desc(struct fx *f, unsigned slot, unsigned width, uint64_t w0, uint64_t w1)
 {
 	uint64_t at = QBASE + (uint64_t)slot * width;
 
-	ims_mem_write64(f->mem, at, 0x2 | (UINT64_C(1) << 4));
-	ims_mem_write64(f->mem, at + 8, 0);
+	ims_mem_write64(f->mem, at, w0);
+	ims_mem_write64(f->mem, at + 8, w1);
 	if (width == 32) {
 		ims_mem_write64(f->mem, at + 16, 0);
 		ims_mem_write64(f->mem, at + 24, 0);
 	}
 }
 
+/* 6.5.2.3: IOTLB invalidate, global (G = 01b at bits 5:4), type 2. */
+static void put_iotlb_global(struct fx *f, unsigned slot, unsigned width)
+{
+	put_desc(f, slot, width, 0x2 | (UINT64_C(1) << 4), 0);
+}
+
 /* 6.5.2.8: wait, type 5, SW bit 5, status data 63:32, status address 127:66. */
 static void put_wait(struct fx *f, unsigned slot, unsigned width, uint32_t data)
 {
-	uint64_t at = QBASE + (uint64_t)slot * width;
-
-	ims_mem_write64(f->mem, at, 0x5 | (UINT64_C(1) << 5) | ((uint64_t)data << 32));
-	ims_mem_write64(f->mem, at + 8, STATUS);
-	if (width == 32) {
-		ims_mem_write64(f->mem, at + 16, 0);
-		ims_mem_write64(f->mem, at + 24, 0);
-	}
+	put_desc(f, slot, width, 0x5 | (UINT64_C(1) << 5) | ((uint64_t)data << 32), STATUS);
 }
 
 static uint32_t status(struct fx *f)
@@ -144,8 +143,7 @@ static void test_6_5_2_10_bad_descriptor_stops_the_queue(void **state)
 	fx_up(&f, ECAP);
 	put_wait(&f, 0, 16, 1);
 	/* Type 0 is not a descriptor type: IQEI 3 ("invalid descriptor type"). */
-	ims_mem_write64(f.mem, QBASE + 16, 0);
-	ims_mem_write64(f.mem, QBASE + 24, 0);
+	put_desc(&f, 1, 16, 0, 0);
 	put_wait(&f, 2, 16, 2);
 	ims_iommu_set_reg(f.io, "IQA", QBASE);
 	ims_iommu_set_reg(f.io, "QIE", 1);

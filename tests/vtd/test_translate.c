@@ -342,6 +342,21 @@ static void lg_context(struct fx *f, uint32_t sid, uint64_t w0, uint64_t w1)
 	w64(f, CT + 16 * devfn + 8, w1);
 }
 
+/*
+ * A legacy-mode instance whose device SID has a second-stage table rooted at
+ * a fresh page: context entry `ce0 | root`, `ce1`.  Returns the root.
+ */
+static uint64_t lg_ss_setup(struct fx *f, uint64_t cap, uint64_t ecap, uint64_t ce0, uint64_t ce1)
+{
+	uint64_t root;
+
+	fx_start(f, cap, ecap);
+	set_mode(f, TTM_LEGACY);
+	root = host_page(f);
+	lg_context(f, SID, ce0 | root, ce1);
+	return root;
+}
+
 /* ---- Transactions ---- */
 
 static struct ims_result *xl(struct fx *f, uint32_t sid, int pasid, uint64_t addr,
@@ -753,11 +768,8 @@ static void test_3_7_input_beyond_agaw(void **state)
 	assert_int_equal(table_reads(r), 0);
 
 	fx_stop(f);
-	fx_start(f, CAP_STD, ECAP_STD);
-	set_mode(f, TTM_LEGACY);
-	root = host_page(f);
+	root = lg_ss_setup(f, CAP_STD, ECAP_STD, CE0_P | CE0_TT(0), CE1_AW(1) | CE1_DID(1));
 	chain(f, false, root, 3, 0x1000, 0, SS_RW, 0x8000 | SS_RW);
-	lg_context(f, SID, CE0_P | CE0_TT(0) | root, CE1_AW(1) | CE1_DID(1));
 	expect_ok(xl(f, SID, NOPASID, 0x1000, R), 0x8000);
 	expect_fault(xl(f, SID, NOPASID, 0x8000001000ull, R), 0x04);
 }
@@ -780,11 +792,9 @@ static void test_9_3_legacy_aw_not_in_sagaw_is_invalid(void **state)
 	struct fx *f = *state;
 	uint64_t root;
 
-	fx_start(f, (CAP_STD & ~CAP_SAGAW(0x1f)) | CAP_SAGAW(0x4), ECAP_STD);
-	set_mode(f, TTM_LEGACY);
-	root = host_page(f);
+	root = lg_ss_setup(f, (CAP_STD & ~CAP_SAGAW(0x1f)) | CAP_SAGAW(0x4), ECAP_STD,
+			   CE0_P | CE0_TT(0), CE1_AW(1) | CE1_DID(1));
 	chain(f, false, root, 3, 0x1000, 0, SS_RW, 0x5000 | SS_RW);
-	lg_context(f, SID, CE0_P | CE0_TT(0) | root, CE1_AW(1) | CE1_DID(1));
 	expect_fault(xl(f, SID, NOPASID, 0x1000, R), 0x03);
 }
 
@@ -1120,11 +1130,8 @@ static void test_9_8_legacy_second_stage_reserved_bits(void **state)
 	struct fx *f = *state;
 	uint64_t root, pa[4];
 
-	fx_start(f, CAP_STD, ECAP_STD);
-	set_mode(f, TTM_LEGACY);
-	root = host_page(f);
+	root = lg_ss_setup(f, CAP_STD, ECAP_STD, CE0_P | CE0_TT(0), CE1_AW(2) | CE1_DID(1));
 	chain(f, false, root, 4, 0x1000, 0, SS_RW, 0x8000 | SS_RW);
-	lg_context(f, SID, CE0_P | CE0_TT(0) | root, CE1_AW(2) | CE1_DID(1));
 	expect_ok(xl(f, SID, NOPASID, 0x1000, R), 0x8000);
 	ref_walk(f, root, 4, 0x1000, pa);
 	w64(f, pa[0], r64(f, pa[0]) | (1ull << 50));
@@ -1185,11 +1192,8 @@ static void test_9_x_legacy_config_reserved_bits(void **state)
 	struct fx *f = *state;
 	uint64_t root;
 
-	fx_start(f, CAP_STD, ECAP_STD);
-	set_mode(f, TTM_LEGACY);
-	root = host_page(f);
+	root = lg_ss_setup(f, CAP_STD, ECAP_STD, CE0_P | CE0_TT(0), CE1_AW(2) | CE1_DID(1));
 	chain(f, false, root, 4, 0x1000, 0, SS_RW, 0x8000 | SS_RW);
-	lg_context(f, SID, CE0_P | CE0_TT(0) | root, CE1_AW(2) | CE1_DID(1));
 	expect_ok(xl(f, SID, NOPASID, 0x1000, R), 0x8000);
 
 	/* Root entry: bits 11:1 and 127:64 reserved. */
@@ -1384,11 +1388,8 @@ static void test_9_x_legacy_not_present(void **state)
 	struct fx *f = *state;
 	uint64_t root;
 
-	fx_start(f, CAP_STD, ECAP_STD);
-	set_mode(f, TTM_LEGACY);
-	root = host_page(f);
+	root = lg_ss_setup(f, CAP_STD, ECAP_STD, CE0_TT(0), CE1_AW(2) | CE1_DID(1)); /* P = 0 */
 	chain(f, false, root, 4, 0x1000, 0, SS_RW, 0x8000 | SS_RW);
-	lg_context(f, SID, CE0_TT(0) | root, CE1_AW(2) | CE1_DID(1)); /* P = 0 */
 	expect_fault(xl(f, SID, NOPASID, 0x1000, R), 0x02);
 	w64(f, RT + 16 * 3, CT); /* root P = 0 */
 	expect_fault(xl(f, SID, NOPASID, 0x1000, R), 0x01);
@@ -1404,11 +1405,8 @@ static void test_3_4_2_legacy_tt00_translates(void **state)
 	uint64_t root;
 	struct ims_result *r;
 
-	fx_start(f, CAP_STD, ECAP_STD);
-	set_mode(f, TTM_LEGACY);
-	root = host_page(f);
+	root = lg_ss_setup(f, CAP_STD, ECAP_STD, CE0_P | CE0_TT(0), CE1_AW(2) | CE1_DID(6));
 	chain(f, false, root, 4, 0x12345000, 0, SS_RW, 0x8000 | SS_RW);
-	lg_context(f, SID, CE0_P | CE0_TT(0) | root, CE1_AW(2) | CE1_DID(6));
 	r = xl(f, SID, NOPASID, 0x12345678, W);
 	expect_ok(r, 0x8678);
 	assert_int_equal(r->nreads, 2 + 4);
@@ -1423,12 +1421,9 @@ static void test_3_4_2_legacy_permission_faults(void **state)
 	struct fx *f = *state;
 	uint64_t root;
 
-	fx_start(f, CAP_STD, ECAP_STD);
-	set_mode(f, TTM_LEGACY);
-	root = host_page(f);
+	root = lg_ss_setup(f, CAP_STD, ECAP_STD, CE0_P | CE0_TT(0), CE1_AW(2) | CE1_DID(1));
 	chain(f, false, root, 4, 0x1000, 0, SS_RW, 0x8000 | SS_R);
 	chain(f, false, root, 4, 0x2000, 0, SS_RW, 0x9000 | SS_W);
-	lg_context(f, SID, CE0_P | CE0_TT(0) | root, CE1_AW(2) | CE1_DID(1));
 	expect_ok(xl(f, SID, NOPASID, 0x1000, R), 0x8000);
 	expect_fault(xl(f, SID, NOPASID, 0x1000, W), 0x05);
 	expect_ok(xl(f, SID, NOPASID, 0x2000, W), 0x9000);
@@ -1441,19 +1436,14 @@ static void test_9_3_legacy_tt01_needs_dt(void **state)
 	struct fx *f = *state;
 	uint64_t root;
 
-	fx_start(f, CAP_STD, ECAP_STD);
-	set_mode(f, TTM_LEGACY);
-	root = host_page(f);
+	root = lg_ss_setup(f, CAP_STD, ECAP_STD, CE0_P | CE0_TT(1), CE1_AW(2) | CE1_DID(1));
 	chain(f, false, root, 4, 0x1000, 0, SS_RW, 0x8000 | SS_RW);
-	lg_context(f, SID, CE0_P | CE0_TT(1) | root, CE1_AW(2) | CE1_DID(1));
 	expect_fault(xl(f, SID, NOPASID, 0x1000, R), 0x03);
 
 	fx_stop(f);
-	fx_start(f, CAP_STD, ECAP_STD | ECAP_DT);
-	set_mode(f, TTM_LEGACY);
-	root = host_page(f);
+	root = lg_ss_setup(f, CAP_STD, ECAP_STD | ECAP_DT, CE0_P | CE0_TT(1),
+			   CE1_AW(2) | CE1_DID(1));
 	chain(f, false, root, 4, 0x1000, 0, SS_RW, 0x8000 | SS_RW);
-	lg_context(f, SID, CE0_P | CE0_TT(1) | root, CE1_AW(2) | CE1_DID(1));
 	expect_ok(xl(f, SID, NOPASID, 0x1000, R), 0x8000);
 }
 
@@ -1462,11 +1452,9 @@ static void test_9_3_legacy_tt11_is_invalid(void **state)
 	struct fx *f = *state;
 	uint64_t root;
 
-	fx_start(f, CAP_STD, ECAP_STD | ECAP_DT);
-	set_mode(f, TTM_LEGACY);
-	root = host_page(f);
+	root = lg_ss_setup(f, CAP_STD, ECAP_STD | ECAP_DT, CE0_P | CE0_TT(3),
+			   CE1_AW(2) | CE1_DID(1));
 	chain(f, false, root, 4, 0x1000, 0, SS_RW, 0x8000 | SS_RW);
-	lg_context(f, SID, CE0_P | CE0_TT(3) | root, CE1_AW(2) | CE1_DID(1));
 	expect_fault(xl(f, SID, NOPASID, 0x1000, R), 0x03);
 }
 
@@ -1496,11 +1484,8 @@ static void test_3_4_2_legacy_request_with_pasid(void **state)
 	struct fx *f = *state;
 	uint64_t root;
 
-	fx_start(f, CAP_STD, ECAP_STD);
-	set_mode(f, TTM_LEGACY);
-	root = host_page(f);
+	root = lg_ss_setup(f, CAP_STD, ECAP_STD, CE0_P | CE0_TT(0), CE1_AW(2) | CE1_DID(1));
 	chain(f, false, root, 4, 0x1000, 0, SS_RW, 0x8000 | SS_RW);
-	lg_context(f, SID, CE0_P | CE0_TT(0) | root, CE1_AW(2) | CE1_DID(1));
 	expect_ok(xl(f, SID, NOPASID, 0x1000, R), 0x8000);
 	expect_fault(xl(f, SID, 5, 0x1000, R), 0x31);
 }
@@ -1609,11 +1594,8 @@ static void test_7_1_3_legacy_fetch_aborts(void **state)
 	struct fx *f = *state;
 	uint64_t root, pa[4];
 
-	fx_start(f, CAP_STD, ECAP_STD);
-	set_mode(f, TTM_LEGACY);
-	root = host_page(f);
+	root = lg_ss_setup(f, CAP_STD, ECAP_STD, CE0_P | CE0_TT(0), CE1_AW(2) | CE1_DID(1));
 	chain(f, false, root, 4, 0x1000, 0, SS_RW, 0x8000 | SS_RW);
-	lg_context(f, SID, CE0_P | CE0_TT(0) | root, CE1_AW(2) | CE1_DID(1));
 	ref_walk(f, root, 4, 0x1000, pa);
 
 	assert_int_equal(ims_mem_inject_abort(f->mem, RT + 16 * 3, 16), 0);
@@ -1756,11 +1738,8 @@ static void test_3_15_output_in_interrupt_range_legacy(void **state)
 	struct fx *f = *state;
 	uint64_t root;
 
-	fx_start(f, CAP_STD, ECAP_STD);
-	set_mode(f, TTM_LEGACY);
-	root = host_page(f);
+	root = lg_ss_setup(f, CAP_STD, ECAP_STD, CE0_P | CE0_TT(0), CE1_AW(2) | CE1_DID(1));
 	chain(f, false, root, 4, 0x1000, 0, SS_RW, 0xfee01000ull | SS_RW);
-	lg_context(f, SID, CE0_P | CE0_TT(0) | root, CE1_AW(2) | CE1_DID(1));
 	expect_fault(xl(f, SID, NOPASID, 0x1000, W), 0x0e);
 }
 
