@@ -149,6 +149,18 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* The value of a hexadecimal digit, or -1. */
+static int hex_digit(char c)
+{
+	if (is_digit(c))
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* "SECONDS.FRACTION:" at s; the time in ns and the end of the token. */
 static bool parse_ts(const char *s, uint64_t *ns, const char **end)
 {
@@ -288,19 +300,13 @@ static bool parse_num(const char *s, int base, uint64_t *v, const char **end)
 		return false;
 	s = p;
 	for (;; p++) {
-		unsigned d;
+		int d = hex_digit(*p);
 
-		if (is_digit(*p))
-			d = (unsigned)(*p - '0');
-		else if (base == 16 && *p >= 'a' && *p <= 'f')
-			d = (unsigned)(*p - 'a' + 10);
-		else if (base == 16 && *p >= 'A' && *p <= 'F')
-			d = (unsigned)(*p - 'A' + 10);
-		else
+		if (d < 0 || d >= base)
 			break;
-		if (x > (UINT64_MAX - d) / (unsigned)base)
+		if (x > (UINT64_MAX - (unsigned)d) / (unsigned)base)
 			return false;
-		x = x * (unsigned)base + d;
+		x = x * (unsigned)base + (unsigned)d;
 	}
 	if (p == s)
 		return false;
@@ -387,16 +393,11 @@ static bool parse_hexn(const char *s, unsigned n, unsigned *v)
 	unsigned i, x = 0;
 
 	for (i = 0; i < n; i++) {
-		char c = s[i];
+		int d = hex_digit(s[i]);
 
-		if (is_digit(c))
-			x = x * 16 + (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			x = x * 16 + (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			x = x * 16 + (unsigned)(c - 'A' + 10);
-		else
+		if (d < 0)
 			return false;
+		x = x * 16 + (unsigned)d;
 	}
 	*v = x;
 	return true;
@@ -457,11 +458,12 @@ static int ft_device(struct ft *f, const char *name, unsigned *idx)
 	return ft_emit(f, &ev);
 }
 
-static int ft_need_device(struct ft *f, const char *name, unsigned *idx)
+/* The device name that opens a dma:* event's fields (and attach_device_to_domain's). */
+static int need_name(struct ft *f, const char *name)
 {
 	if (!name || !*name)
 		return ft_err(f, "device", "expected a device name first, found nothing");
-	return ft_device(f, name, idx);
+	return 0;
 }
 
 /* ---- maps and unmaps ---- */
@@ -522,13 +524,12 @@ static int ev_map_single(struct ft *f, char *rest)
 	unsigned devi, perm, access;
 	int rc;
 
-	if (!name || !*name)
-		return ft_err(f, "device", "expected a device name first, found nothing");
-	if ((rc = field_dir(f, &perm, &access)) || (rc = field_num(f, "dma_addr", 16, &dma)) ||
-	    (rc = field_num(f, "size", 10, &size)) || (rc = field_num(f, "phys_addr", 16, &phys)) ||
+	if ((rc = need_name(f, name)) || (rc = field_dir(f, &perm, &access)) ||
+	    (rc = field_num(f, "dma_addr", 16, &dma)) || (rc = field_num(f, "size", 10, &size)) ||
+	    (rc = field_num(f, "phys_addr", 16, &phys)) ||
 	    (rc = check_size(f, "size", dma, size)))
 		return rc;
-	rc = ft_need_device(f, name, &devi);
+	rc = ft_device(f, name, &devi);
 	return rc ? rc : ft_map(f, devi, dma, size, phys, perm, access);
 }
 
@@ -539,12 +540,11 @@ static int ev_unmap_single(struct ft *f, char *rest)
 	unsigned devi, perm, access;
 	int rc;
 
-	if (!name || !*name)
-		return ft_err(f, "device", "expected a device name first, found nothing");
-	if ((rc = field_dir(f, &perm, &access)) || (rc = field_num(f, "dma_addr", 16, &dma)) ||
-	    (rc = field_num(f, "size", 10, &size)) || (rc = check_size(f, "size", dma, size)))
+	if ((rc = need_name(f, name)) || (rc = field_dir(f, &perm, &access)) ||
+	    (rc = field_num(f, "dma_addr", 16, &dma)) || (rc = field_num(f, "size", 10, &size)) ||
+	    (rc = check_size(f, "size", dma, size)))
 		return rc;
-	rc = ft_need_device(f, name, &devi);
+	rc = ft_device(f, name, &devi);
 	return rc ? rc : ft_unmap(f, f->devs[devi].domain, dma, size);
 }
 
@@ -556,9 +556,8 @@ static int ev_map_sg(struct ft *f, char *rest)
 	struct ft_sg *sg;
 	int rc;
 
-	if (!name || !*name)
-		return ft_err(f, "device", "expected a device name first, found nothing");
-	if ((rc = field_dir(f, &perm, &access)) || (rc = field_array(f, "dma_addrs", 16, dma, &nd)) ||
+	if ((rc = need_name(f, name)) || (rc = field_dir(f, &perm, &access)) ||
+	    (rc = field_array(f, "dma_addrs", 16, dma, &nd)) ||
 	    (rc = field_array(f, "sizes", 10, len, &nl)) ||
 	    (rc = field_array(f, "phys_addrs", 16, phys, &np)))
 		return rc;
@@ -569,7 +568,7 @@ static int ev_map_sg(struct ft *f, char *rest)
 	for (i = 0; i < nd; i++)
 		if ((rc = check_size(f, "sizes", dma[i], len[i])))
 			return rc;
-	rc = ft_need_device(f, name, &devi);
+	rc = ft_device(f, name, &devi);
 	if (rc || !nd)
 		return rc;
 	if (f->nsgs == f->cap_sgs) {
@@ -602,12 +601,10 @@ static int ev_unmap_sg(struct ft *f, char *rest)
 	unsigned np, devi, perm, access, i, k;
 	int rc;
 
-	if (!name || !*name)
-		return ft_err(f, "device", "expected a device name first, found nothing");
-	if ((rc = field_dir(f, &perm, &access)) ||
+	if ((rc = need_name(f, name)) || (rc = field_dir(f, &perm, &access)) ||
 	    (rc = field_array(f, "phys_addrs", 16, phys, &np)))
 		return rc;
-	rc = ft_need_device(f, name, &devi);
+	rc = ft_device(f, name, &devi);
 	if (rc || !np)
 		return rc;
 	for (i = f->nsgs; i-- > 0;) {
@@ -740,8 +737,7 @@ static int ft_line(struct ft *f, char *line, bool scan)
 		/* "IOMMU: device=NAME": split_fields returns NAME as the device. */
 		char *name = split_fields(f, rest + strspn(rest, " \t") + 6);
 
-		rc = ft_need_device(f, name, &devi);
-		if (!rc)
+		if (!(rc = need_name(f, name)) && !(rc = ft_device(f, name, &devi)))
 			f->cur_dev = (int)devi;
 		return rc;
 	}
