@@ -67,6 +67,8 @@
 #include <iommusim/pgtable.h>
 #include <iommusim/trace.h>
 
+#include "engine/bits.h"
+
 #define GEN_PAGE 4096ull
 #define GEN_2M (2ull << 20)
 #define GEN_1G (1ull << 30)
@@ -369,8 +371,7 @@ static int ev_guest_inv(struct gen *g, uint64_t ts, unsigned cpu, uint32_t domai
 
 static int gen_iova_new(struct gen *g, unsigned iova_bits, unsigned cpus, struct ims_iova **out)
 {
-	uint64_t limit = iova_bits >= 64 ? UINT64_MAX : (1ull << iova_bits) - 1;
-	int rc = ims_iova_new(GEN_PAGE, limit, cpus, GEN_IOVA_CACHE_LG2, out);
+	int rc = ims_iova_new(GEN_PAGE, ims_mask_lg2(iova_bits), cpus, GEN_IOVA_CACHE_LG2, out);
 
 	if (rc)
 		return gen_errf(g, rc, "cannot create the IOVA allocator (%d)", rc);
