@@ -187,34 +187,31 @@ static void mark(struct fx *f)
 static unsigned since_mark(struct fx *f, uint64_t w[][2], unsigned max)
 {
 	struct ims_mem *mem = ims_iommu_mem(f->io);
-	uint64_t end = qpos(f), base, slots, slot_bytes;
+	uint64_t end = qpos(f), base, slots, slot_bytes, span;
 	unsigned n = 0;
 
 	if (f->smmu) {
 		uint64_t b = reg(f, "CMDQ_BASE");
-		unsigned lg2 = b & 0x1f;
 
 		base = b & 0x000fffffffffffe0ull;
-		slots = 1ull << lg2;
+		slots = 1ull << (b & 0x1f);
 		slot_bytes = 16;
-		/* PROD carries a wrap bit above the index. */
-		end &= (slots << 1) - 1;
-		for (uint64_t p = f->mark; p != end; p = (p + 1) & ((slots << 1) - 1)) {
-			uint64_t at = base + (p & (slots - 1)) * slot_bytes;
+		span = slots << 1; /* PROD carries a wrap bit above the index. */
+	} else {
+		uint64_t iqa = reg(f, "IQA");
 
-			assert_true(n < max);
-			ims_mem_read64(mem, at, &w[n][0]);
-			ims_mem_read64(mem, at + 8, &w[n][1]);
-			n++;
-		}
-		return n;
+		base = iqa & ~0xfffull;
+		slot_bytes = 32;
+		slots = (0x1000ull << (iqa & 7)) / slot_bytes;
+		span = slots;
 	}
-	base = reg(f, "IQA") & ~0xfffull;
-	slots = (0x1000ull << (reg(f, "IQA") & 7)) / 32;
-	for (uint64_t p = f->mark; p != end; p = (p + 1) % slots) {
+	end %= span;
+	for (uint64_t p = f->mark; p != end; p = (p + 1) % span) {
+		uint64_t at = base + (p % slots) * slot_bytes;
+
 		assert_true(n < max);
-		ims_mem_read64(mem, base + p * 32, &w[n][0]);
-		ims_mem_read64(mem, base + p * 32 + 8, &w[n][1]);
+		ims_mem_read64(mem, at, &w[n][0]);
+		ims_mem_read64(mem, at + 8, &w[n][1]);
 		n++;
 	}
 	return n;
