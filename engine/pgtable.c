@@ -7,6 +7,8 @@
  * record nothing and never raise architectural faults.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <string.h>
 
 #include "engine/bits.h"
 #include "engine/engine_int.h"
@@ -134,5 +136,23 @@ int ims_pt_unmap(struct ims_mem *mem, const struct ims_pt_cfg *cfg, const struct
 	if (ims_mem_write64(mem, pa, 0) != IMS_MEM_OK)
 		return -EFAULT;
 	*size_lg2 = pte.size_lg2;
+	return 0;
+}
+
+int ims_perm_parse(const char *s, unsigned *perm)
+{
+	bool user = strchr(s, 'u') != NULL;
+	unsigned p = 0;
+
+	for (; *s; s++) {
+		switch (*s) {
+		case 'r': p |= IMS_PERM_PR | (user ? IMS_PERM_R : 0); break;
+		case 'w': p |= IMS_PERM_PW | (user ? IMS_PERM_W : 0); break;
+		case 'x': p |= IMS_PERM_PX | (user ? IMS_PERM_X : 0); break;
+		case 'u': case '-': break;
+		default: return -EINVAL;
+		}
+	}
+	*perm = p;
 	return 0;
 }

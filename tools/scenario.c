@@ -321,24 +321,6 @@ static struct scn_pool *get_pool(struct scenario *scn, uint64_t start)
 	return p;
 }
 
-static int parse_perm(const char *s, unsigned *perm)
-{
-	bool user = strchr(s, 'u') != NULL;
-	unsigned p = 0;
-
-	for (; *s; s++) {
-		switch (*s) {
-		case 'r': p |= IMS_PERM_PR | (user ? IMS_PERM_R : 0); break;
-		case 'w': p |= IMS_PERM_PW | (user ? IMS_PERM_W : 0); break;
-		case 'x': p |= IMS_PERM_PX | (user ? IMS_PERM_X : 0); break;
-		case 'u': case '-': break;
-		default: return -EINVAL;
-		}
-	}
-	*perm = p;
-	return 0;
-}
-
 static int stage_cfg(struct ctx *c, json_t *obj, const char *path, unsigned stage,
 		     struct ims_pt_cfg *cfg)
 {
@@ -396,7 +378,7 @@ static int step_map(struct ctx *c, json_t *m, const char *path)
 		return fail(c, path, "\"size\" must be a non-zero multiple of the page size");
 	v = json_object_get(m, "perm");
 	snprintf(field, sizeof(field), "%s.perm", path);
-	if (!json_is_string(v) || parse_perm(json_string_value(v), &perm))
+	if (!json_is_string(v) || ims_perm_parse(json_string_value(v), &perm))
 		return fail(c, field, "expected letters from \"rwx\", plus \"u\" for user access "
 			    "(e.g. \"rwu\")");
 	if ((v = json_object_get(m, "via"))) {

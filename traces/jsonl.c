@@ -206,25 +206,6 @@ static bool parse_bdf(const char *s, uint32_t *rid)
 	return true;
 }
 
-/* Permission letters as in scenarios (tools/scenario.c): "rw", "rwu", "-". */
-static bool parse_perm(const char *s, unsigned *perm)
-{
-	bool user = strchr(s, 'u') != NULL;
-	unsigned p = 0;
-
-	for (; *s; s++) {
-		switch (*s) {
-		case 'r': p |= IMS_PERM_PR | (user ? IMS_PERM_R : 0); break;
-		case 'w': p |= IMS_PERM_PW | (user ? IMS_PERM_W : 0); break;
-		case 'x': p |= IMS_PERM_PX | (user ? IMS_PERM_X : 0); break;
-		case 'u': case '-': break;
-		default: return false;
-		}
-	}
-	*perm = p;
-	return true;
-}
-
 /* Access letters: "r", "w", "x" and "p" (privileged); "-" for none. */
 static bool parse_access(const char *s, unsigned *acc)
 {
@@ -313,7 +294,8 @@ static int parse_field(const struct ims_trace_reader *r, int f, json_t *v, struc
 	case TF_ACCESS:
 		/* Letters, or the raw bits as a JSON integer. */
 		if (json_is_string(v)) {
-			if (!(f == TF_PERM ? parse_perm : parse_access)(json_string_value(v), &u))
+			if (!(f == TF_PERM ? ims_perm_parse(json_string_value(v), &u) == 0
+					      : parse_access(json_string_value(v), &u)))
 				return bad_value(r, err, errlen, f, v);
 		} else {
 			if (!json_is_integer(v) ||

@@ -43,6 +43,13 @@ enum {
 	IMS_ACC_PRIV = 1u << 3, /* privileged / supervisor request */
 };
 
+/*
+ * Parse permission letters as scenarios and traces write them: "r", "w",
+ * "x" grant privileged access, and with "u" unprivileged access too; "-"
+ * is nothing.  Returns 0 and sets *perm (IMS_PERM_*), or -EINVAL.
+ */
+int ims_perm_parse(const char *s, unsigned *perm);
+
 /* The permission bits an access needs. */
 static inline unsigned ims_perm_needed(unsigned access)
 {
