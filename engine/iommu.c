@@ -19,10 +19,8 @@ static const struct ims_arch_ops *arch_for(enum ims_arch arch)
 	switch (arch) {
 	case IMS_ARCH_VTD:
 		return &ims_vtd_arch;
-#ifdef IMS_HAVE_SMMUV3
 	case IMS_ARCH_SMMUV3:
 		return &ims_smmu_arch;
-#endif
 	default:
 		return NULL;
 	}

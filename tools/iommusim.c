@@ -278,13 +278,11 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 } commands[] = {
 	{ "walk", cmd_walk },
-#ifdef IMS_HAVE_TRACES
 	{ "replay", cmd_replay },
 	{ "study", cmd_study },
 	{ "gen", cmd_gen },
 	{ "convert", cmd_convert },
 	{ "import", cmd_import },
-#endif
 };
 
 static const struct command *find_command(const char *name)
