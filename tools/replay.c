@@ -55,7 +55,7 @@ static const char usage_gen[] =
 	"See docs/workloads.md for what each imitates and its parameters.\n";
 
 static const char usage_convert[] =
-	"Usage: iommusim convert IN OUT [-f jsonl|binary]\n"
+	"Usage: iommusim convert IN OUT [-f|--format jsonl|binary]\n"
 	"\n"
 	"Convert a trace between JSON Lines and binary, losslessly.  The output\n"
 	"format comes from -f or OUT's name (.jsonl/.json: JSON Lines).\n";
@@ -354,8 +354,13 @@ int cmd_convert(int argc, char **argv)
 	struct ims_event ev;
 	char err[1024];
 	int c, rc;
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
 
-	while ((c = getopt(argc, argv, "f:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
 		if (c == 'f') {
 			fopt = optarg;
 		} else if (c == 'h') {

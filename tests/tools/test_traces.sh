@@ -73,6 +73,7 @@ check "a bad study field is named" grep -q 'field "colour": unknown field' "$tmp
 
 for c in replay study gen convert import; do
 	"$exe" $c --help >"$tmp/out" 2>&1
+	check "$c --help exits 0" test $? -eq 0
 	check "$c --help" grep -q "Usage: iommusim $c" "$tmp/out"
 done
 
