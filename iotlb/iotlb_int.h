@@ -16,6 +16,7 @@ struct ims_memo {
 	const struct ims_pt_format *fmt;
 	uint32_t flags;
 	int8_t level;
+	uint8_t stage; /* the configuration's stage: A/D rules differ per stage */
 	uint64_t pa;
 	uint64_t val; /* normalised: as if every A/D update had been made */
 };

@@ -273,6 +273,7 @@ void ims_memo_set(struct ims_memo *m, const struct ims_pt_cfg *cfg, int level, u
 {
 	m->fmt = cfg->fmt;
 	m->flags = cfg->flags;
+	m->stage = cfg->stage;
 	m->level = (int8_t)level;
 	m->pa = pa;
 	m->val = memo_norm(cfg, level, val);
@@ -280,7 +281,7 @@ void ims_memo_set(struct ims_memo *m, const struct ims_pt_cfg *cfg, int level, u
 
 bool ims_memo_still_valid(struct ims_iommu *iommu, const struct ims_memo *m)
 {
-	struct ims_pt_cfg cfg = { .fmt = m->fmt, .flags = m->flags };
+	struct ims_pt_cfg cfg = { .fmt = m->fmt, .flags = m->flags, .stage = m->stage };
 	uint64_t cur;
 
 	if (!m->fmt)

@@ -1438,6 +1438,32 @@ static void t_needless(void **state)
 }
 
 /*
+ * A stage-2 page the SMMU may make writable itself (DBM = 1 with STE.S2HA
+ * and S2HD, IHI 0070 3.13) is compared as it will look once dirtied: S2AP
+ * bit [7] set.  Dropping it while memory is unchanged is needless, so the
+ * check must apply the stage-2 rule as the fill did, not the stage-1 one
+ * (for stage 1 the same DBM update clears AP[2], bit [7]).
+ */
+static void t_needless_s2_dbm(void **state)
+{
+	struct world *w;
+	struct snap s;
+
+	(void)state;
+	w = w_main(NULL);
+	ste_put(&w->f, 4, STE0_V | STE0_CONFIG(6), 0, STE2_GOOD(1) | STE2_S2HA | STE2_S2HD,
+		S2ROOT);
+	wr(&w->f, S2ROOT + 0x3000 + 8 * 0x85,
+	   (D_S2_PAGE_RW(GUEST + 0x85000) & ~(1ull << 7)) | (1ull << 51)); /* S2AP 01, DBM */
+	go(w, 4, 0, 0x85000);
+	take(w, &s);
+	run(w, c_s2_ipa(1, 0x85000, 1));
+	assert_int_equal(dropped(w, &s, IMS_ST_IOTLB), 1);
+	assert_int_equal(needless(w, &s, IMS_ST_IOTLB), 1);
+	done(w);
+}
+
+/*
  * The same command applied through ims_invalidate() directly, after
  * decoding its raw words: struct ims_inv_result tells per structure.
  */
@@ -1487,6 +1513,7 @@ int main(void)
 		cmocka_unit_test_teardown(t_nsnh_all, teardown),
 		cmocka_unit_test_teardown(t_sync_cost, teardown),
 		cmocka_unit_test_teardown(t_needless, teardown),
+		cmocka_unit_test_teardown(t_needless_s2_dbm, teardown),
 		cmocka_unit_test_teardown(t_inv_result, teardown),
 	};
 
