@@ -11,6 +11,9 @@
 
 #include <stdint.h>
 
+/* Number of elements of an array (not a pointer). */
+#define IMS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 #define BIT(n) (UINT64_C(1) << (n))
 /* Bits h..l inclusive, h >= l. */
 #define GENMASK(h, l) ((~UINT64_C(0) >> (63 - (h))) & (~UINT64_C(0) << (l)))

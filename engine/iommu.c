@@ -133,7 +133,7 @@ const char *ims_xmode_name(enum ims_xmode mode)
 		[IMS_XM_NESTED] = "nested",
 	};
 
-	return (unsigned)mode < sizeof(names) / sizeof(names[0]) ? names[mode] : "?";
+	return (unsigned)mode < IMS_ARRAY_SIZE(names) ? names[mode] : "?";
 }
 
 const char *ims_fault_kind_name(enum ims_fault_kind kind)

@@ -19,6 +19,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "engine/bits.h"
 #include "iommufd/iofd_int.h"
 
 /* ------------------------------------------------------------------ */
@@ -236,7 +237,7 @@ long iofd_ioctl(struct iofd_ctx *ctx, unsigned long request, uint64_t arg)
 	if (nr < IOFD_NR_DESTROY)
 		return iofd_vfio_ioctl(ctx, request, arg);
 	size_t idx = nr - IOFD_NR_DESTROY;
-	if (idx >= sizeof(iofd_ops) / sizeof(iofd_ops[0]) || !iofd_ops[idx].fn)
+	if (idx >= IMS_ARRAY_SIZE(iofd_ops) || !iofd_ops[idx].fn)
 		return -ENOTTY;
 	const struct iofd_op *op = &iofd_ops[idx];
 	if (!iofd_abi_has(ctx->abi, op))

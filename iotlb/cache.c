@@ -12,6 +12,8 @@
 
 #include <iommusim/cache.h>
 
+#include "engine/bits.h"
+
 struct ims_cache {
 	struct ims_cache_geom g;
 	uint32_t sets, sets_lg2, ways, ways_lg2;
@@ -34,7 +36,7 @@ static const char *const policy_names[] = {
 
 int ims_cache_policy_parse(const char *name)
 {
-	for (unsigned i = 0; i < sizeof(policy_names) / sizeof(policy_names[0]); i++)
+	for (unsigned i = 0; i < IMS_ARRAY_SIZE(policy_names); i++)
 		if (!strcmp(policy_names[i], name))
 			return (int)i;
 	return -1;
@@ -42,7 +44,7 @@ int ims_cache_policy_parse(const char *name)
 
 const char *ims_cache_policy_name(enum ims_cache_policy policy)
 {
-	return (unsigned)policy < sizeof(policy_names) / sizeof(policy_names[0])
+	return (unsigned)policy < IMS_ARRAY_SIZE(policy_names)
 		       ? policy_names[policy]
 		       : "?";
 }

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/bits.h"
 #include "engine/engine_int.h"
 
 #include <iommusim/trace.h>
@@ -53,7 +54,7 @@ static const struct builtin builtins[] = {
 	{ "global", IMS_DRV_GLOBAL, 0, 0 },
 };
 
-#define NBUILTINS (sizeof(builtins) / sizeof(builtins[0]))
+#define NBUILTINS IMS_ARRAY_SIZE(builtins)
 
 int ims_driver_builtin(const char *name, struct ims_driver_cfg *cfg)
 {
@@ -117,7 +118,7 @@ int ims_driver_parse(const char *json, const char *label, struct ims_driver_cfg 
 	json_object_foreach(root, key, v) {
 		bool known = false;
 
-		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		for (size_t i = 0; i < IMS_ARRAY_SIZE(fields); i++)
 			known |= !strcmp(key, fields[i]);
 		if (!known) {
 			rc = ims_errf(err, errlen,

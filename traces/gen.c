@@ -1278,13 +1278,13 @@ static const struct gen_workload workloads[] = {
 	  inv_params, run_inv },
 };
 
-#define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
+#define NWORKLOADS IMS_ARRAY_SIZE(workloads)
 
 static const char *const workload_names[] = {
 	"nic-rx", "nic-rxtx", "nvme", "accel", "nested-vm", "dma-sweep", "inv-micro", NULL,
 };
 
-_Static_assert(sizeof(workload_names) / sizeof(workload_names[0]) == NWORKLOADS + 1,
+_Static_assert(IMS_ARRAY_SIZE(workload_names) == NWORKLOADS + 1,
 	       "workload_names matches workloads[]");
 
 const char *const *ims_gen_names(void)

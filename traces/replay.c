@@ -1210,7 +1210,7 @@ static int vtd_attach(struct ims_replay *rp, const struct ims_event *ev, struct 
 			{ "FSPTPTR", d->cfg.root },
 			{ "SRE", (rp->ecap & VTD_ECAP_SRS) ? 1 : 0 },
 		};
-		unsigned n = sizeof(f) / sizeof(f[0]);
+		unsigned n = IMS_ARRAY_SIZE(f);
 
 		if (d->kind == DK_S1) {
 			/* First stage only: no second-stage fields. */
@@ -1323,7 +1323,7 @@ static int smmu_put_cd(struct ims_replay *rp, uint64_t pa, struct domain *d)
 		{ "ASID", d->id }, { "TTB0", d->cfg.root },
 	};
 
-	return put(rp, SD_CD, pa, false, f, sizeof(f) / sizeof(f[0]));
+	return put(rp, SD_CD, pa, false, f, IMS_ARRAY_SIZE(f));
 }
 
 static int smmu_write_ste(struct ims_replay *rp, struct device *v, unsigned config,

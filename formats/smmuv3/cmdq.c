@@ -63,6 +63,7 @@
 #include <iommusim/inv.h>
 #include <iommusim/mem.h>
 
+#include "engine/bits.h"
 #include "formats/smmuv3/smmu_int.h"
 
 /* ---- Registers (6.3; the fields other files share are in smmu_int.h) ---- */
@@ -604,7 +605,7 @@ int smmu_decode_cmd(struct ims_iommu *iommu, const uint64_t *words, unsigned nwo
 
 	/* Step 2. */
 	op = FIELD_GET(SMMU_CMD_0_OP, words[0]);
-	if (op >= sizeof(smmu_cmd_names) / sizeof(smmu_cmd_names[0]) || !smmu_cmd_names[op])
+	if (op >= IMS_ARRAY_SIZE(smmu_cmd_names) || !smmu_cmd_names[op])
 		return smmu_cmd_reject(arch_err, SMMU_CERROR_ILL);
 
 	/* Step 3. */

@@ -21,10 +21,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/bits.h"
 #include "formats/smmuv3/smmu_int.h"
 
 
-#define NF(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct ims_reg_field idr0_fields[] = {
 	{ "S2P", SMMU_IDR0_S2P },         { "S1P", SMMU_IDR0_S1P },
@@ -83,14 +83,14 @@ static const struct {
 	size_t nfields;
 	bool required;
 } regs[] = {
-	{ "idr0", idr0_fields, NF(idr0_fields), true },
-	{ "idr1", idr1_fields, NF(idr1_fields), true },
-	{ "idr2", idr2_fields, NF(idr2_fields), false },
-	{ "idr3", idr3_fields, NF(idr3_fields), false },
+	{ "idr0", idr0_fields, IMS_ARRAY_SIZE(idr0_fields), true },
+	{ "idr1", idr1_fields, IMS_ARRAY_SIZE(idr1_fields), true },
+	{ "idr2", idr2_fields, IMS_ARRAY_SIZE(idr2_fields), false },
+	{ "idr3", idr3_fields, IMS_ARRAY_SIZE(idr3_fields), false },
 	{ "idr4", NULL, 0, false },
-	{ "idr5", idr5_fields, NF(idr5_fields), true },
-	{ "iidr", iidr_fields, NF(iidr_fields), false },
-	{ "aidr", aidr_fields, NF(aidr_fields), false },
+	{ "idr5", idr5_fields, IMS_ARRAY_SIZE(idr5_fields), true },
+	{ "iidr", iidr_fields, IMS_ARRAY_SIZE(iidr_fields), false },
+	{ "aidr", aidr_fields, IMS_ARRAY_SIZE(aidr_fields), false },
 };
 
 unsigned smmu_oas_bits(unsigned oas)
@@ -254,7 +254,7 @@ static int check_regs(const struct smmu_state *st, const char *label, unsigned h
 int smmu_regs_parse(json_t *sec, const char *label, unsigned haw, struct smmu_state *st,
 		    char *err, size_t errlen)
 {
-	uint32_t vals[NF(regs)] = { 0 };
+	uint32_t vals[IMS_ARRAY_SIZE(regs)] = { 0 };
 	const char *key;
 	json_t *v;
 	int rc;
@@ -267,7 +267,7 @@ int smmu_regs_parse(json_t *sec, const char *label, unsigned haw, struct smmu_st
 	json_object_foreach(sec, key, v) {
 		bool known = false;
 
-		for (size_t i = 0; i < NF(regs); i++)
+		for (size_t i = 0; i < IMS_ARRAY_SIZE(regs); i++)
 			known |= !strcmp(regs[i].name, key);
 		if (!known)
 			return ims_errf(err, errlen,
@@ -275,7 +275,7 @@ int smmu_regs_parse(json_t *sec, const char *label, unsigned haw, struct smmu_st
 					"aidr)",
 					label, key);
 	}
-	for (size_t i = 0; i < NF(regs); i++) {
+	for (size_t i = 0; i < IMS_ARRAY_SIZE(regs); i++) {
 		v = json_object_get(sec, regs[i].name);
 		if (!v) {
 			if (regs[i].required)

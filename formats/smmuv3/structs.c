@@ -8,11 +8,11 @@
  * S2TTB, L2Ptr, TTB0, TTB1) take the address itself.  The masks are the
  * ones the decoders use (smmu_int.h).
  */
+#include "engine/bits.h"
 #include "formats/smmuv3/smmu_int.h"
 
 #define F(n, w, m) { .name = n, .word = w, .is_addr = false, .mask = m }
 #define A(n, w, m) { .name = n, .word = w, .is_addr = true, .mask = m }
-#define N(a) (uint8_t)(sizeof(a) / sizeof((a)[0]))
 
 static const struct ims_field_desc l1std_fields[] = {
 	F("Span", 0, SMMU_L1STD_SPAN),
@@ -111,12 +111,12 @@ static const struct ims_field_desc cd_fields[] = {
 };
 
 const struct ims_struct_desc smmu_structs[] = {
-	{ "smmu.l1std", "IHI 0070 5.1", 1, N(l1std_fields), l1std_fields },
-	{ "smmu.ste", "IHI 0070 5.2", 8, N(ste_fields), ste_fields },
-	{ "smmu.l1cd", "IHI 0070 5.3", 1, N(l1cd_fields), l1cd_fields },
-	{ "smmu.cd", "IHI 0070 5.4", 8, N(cd_fields), cd_fields },
+	{ "smmu.l1std", "IHI 0070 5.1", 1, IMS_ARRAY_SIZE(l1std_fields), l1std_fields },
+	{ "smmu.ste", "IHI 0070 5.2", 8, IMS_ARRAY_SIZE(ste_fields), ste_fields },
+	{ "smmu.l1cd", "IHI 0070 5.3", 1, IMS_ARRAY_SIZE(l1cd_fields), l1cd_fields },
+	{ "smmu.cd", "IHI 0070 5.4", 8, IMS_ARRAY_SIZE(cd_fields), cd_fields },
 };
-_Static_assert(N(smmu_structs) == SMMU_NSTRUCTS, "SMMU_NSTRUCTS is out of date");
+_Static_assert(IMS_ARRAY_SIZE(smmu_structs) == SMMU_NSTRUCTS, "SMMU_NSTRUCTS is out of date");
 
 const struct ims_struct_desc *smmu_label_struct(unsigned label)
 {

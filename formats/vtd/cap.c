@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "engine/bits.h"
 #include "formats/vtd/vtd_int.h"
 
 static const struct ims_reg_field cap_fields[] = {
@@ -63,13 +64,13 @@ int vtd_caps_parse(json_t *sec, const char *label, uint64_t *cap, uint64_t *ecap
 	if (!(v = json_object_get(sec, "cap")))
 		return ims_errf(err, errlen, "%s: field \"vtd.cap\" is missing", label);
 	rc = ims_json_reg(v, label, "vtd.cap", "CAP_REG", 64, cap_fields,
-			  sizeof(cap_fields) / sizeof(cap_fields[0]), &c, err, errlen);
+			  IMS_ARRAY_SIZE(cap_fields), &c, err, errlen);
 	if (rc)
 		return rc;
 	if (!(v = json_object_get(sec, "ecap")))
 		return ims_errf(err, errlen, "%s: field \"vtd.ecap\" is missing", label);
 	rc = ims_json_reg(v, label, "vtd.ecap", "ECAP_REG", 64, ecap_fields,
-			  sizeof(ecap_fields) / sizeof(ecap_fields[0]), &e, err, errlen);
+			  IMS_ARRAY_SIZE(ecap_fields), &e, err, errlen);
 	if (rc)
 		return rc;
 

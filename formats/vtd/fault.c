@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/bits.h"
 #include "formats/vtd/vtd_int.h"
 
 struct vtd_fault_log {
@@ -111,7 +112,7 @@ static const struct {
 
 const char *vtd_fault_reason_name(unsigned reason)
 {
-	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+	for (size_t i = 0; i < IMS_ARRAY_SIZE(reasons); i++)
 		if (reasons[i].code == reason)
 			return reasons[i].name;
 	return NULL;

@@ -7,11 +7,11 @@
  * (scalable-mode PASID directory entry), 9.6 (scalable-mode PASID table
  * entry).  The masks are the ones the decoders use (vtd_int.h).
  */
+#include "engine/bits.h"
 #include "formats/vtd/vtd_int.h"
 
 #define F(n, w, m) { .name = n, .word = w, .is_addr = false, .mask = m }
 #define A(n, w, m) { .name = n, .word = w, .is_addr = true, .mask = m }
-#define N(a) (uint8_t)(sizeof(a) / sizeof((a)[0]))
 
 static const struct ims_field_desc root_fields[] = {
 	F("P", 0, VTD_RE_0_P),
@@ -71,14 +71,14 @@ static const struct ims_field_desc pe_fields[] = {
 };
 
 const struct ims_struct_desc vtd_structs[] = {
-	{ "vtd.root_entry", "9.1", 2, N(root_fields), root_fields },
-	{ "vtd.sm_root_entry", "9.2", 2, N(sm_root_fields), sm_root_fields },
-	{ "vtd.context_entry", "9.3", 2, N(ctx_fields), ctx_fields },
-	{ "vtd.sm_context_entry", "9.4", 4, N(sm_ctx_fields), sm_ctx_fields },
-	{ "vtd.pasid_dir_entry", "9.5", 1, N(pde_fields), pde_fields },
-	{ "vtd.pasid_entry", "9.6", 8, N(pe_fields), pe_fields },
+	{ "vtd.root_entry", "9.1", 2, IMS_ARRAY_SIZE(root_fields), root_fields },
+	{ "vtd.sm_root_entry", "9.2", 2, IMS_ARRAY_SIZE(sm_root_fields), sm_root_fields },
+	{ "vtd.context_entry", "9.3", 2, IMS_ARRAY_SIZE(ctx_fields), ctx_fields },
+	{ "vtd.sm_context_entry", "9.4", 4, IMS_ARRAY_SIZE(sm_ctx_fields), sm_ctx_fields },
+	{ "vtd.pasid_dir_entry", "9.5", 1, IMS_ARRAY_SIZE(pde_fields), pde_fields },
+	{ "vtd.pasid_entry", "9.6", 8, IMS_ARRAY_SIZE(pe_fields), pe_fields },
 };
-_Static_assert(N(vtd_structs) == VTD_NSTRUCTS, "VTD_NSTRUCTS is out of date");
+_Static_assert(IMS_ARRAY_SIZE(vtd_structs) == VTD_NSTRUCTS, "VTD_NSTRUCTS is out of date");
 
 const struct ims_struct_desc *vtd_label_struct(unsigned label)
 {
