@@ -24,8 +24,6 @@
 #include "engine/bits.h"
 #include "formats/smmuv3/smmu_int.h"
 
-
-
 static const struct ims_reg_field idr0_fields[] = {
 	{ "S2P", SMMU_IDR0_S2P },         { "S1P", SMMU_IDR0_S1P },
 	{ "TTF", SMMU_IDR0_TTF },         { "COHACC", SMMU_IDR0_COHACC },
