@@ -145,6 +145,26 @@ struct ims_read *ims_result_add_read(struct ims_result *res, enum ims_read_kind 
 void ims_result_fault(struct ims_result *res, enum ims_fault_kind kind, unsigned stage, int level,
 		      uint64_t fetch_addr);
 
+/*
+ * Read nwords 64-bit configuration words (root/context/PASID entries, STEs,
+ * CDs) at pa and record the read under the architecture's label; in_addr
+ * is the address as software named it (an IPA when nested).  On an
+ * external abort *aborted is set, buf is partly filled, and the read is
+ * marked with the architecture's abort decision `abort_dec`.
+ */
+struct ims_read *ims_config_read(struct ims_iommu *iommu, struct ims_result *res,
+				 unsigned label, uint64_t in_addr, uint64_t pa, uint64_t *buf,
+				 unsigned nwords, unsigned abort_dec, bool *aborted);
+
+/* A configuration fault with the architecture's code (VT-d fault reason,
+ * SMMUv3 event) at the fetched address. */
+void ims_config_fault(struct ims_result *res, unsigned arch_code, uint64_t fetch_addr);
+
+/* The same, also marking the read that found it (decision dec).  Returns 0
+ * so that config fetchers can `return ims_config_fail(...)`. */
+int ims_config_fail(struct ims_read *rd, struct ims_result *res, unsigned dec,
+		    unsigned arch_code, uint64_t fetch_addr);
+
 /* JSON helpers shared by model and scenario readers. */
 int ims_json_u64(json_t *v, uint64_t *out);
 const char *ims_json_type_name(const json_t *v);

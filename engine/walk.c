@@ -52,6 +52,46 @@ void ims_result_fault(struct ims_result *res, enum ims_fault_kind kind, unsigned
 	res->ok = false;
 }
 
+struct ims_read *ims_config_read(struct ims_iommu *iommu, struct ims_result *res,
+				 unsigned label, uint64_t in_addr, uint64_t pa, uint64_t *buf,
+				 unsigned nwords, unsigned abort_dec, bool *aborted)
+{
+	struct ims_read *rd;
+
+	*aborted = false;
+	for (unsigned i = 0; i < nwords; i++) {
+		if (ims_mem_read64(iommu->mem, pa + 8 * i, &buf[i]) != IMS_MEM_OK) {
+			*aborted = true;
+			break;
+		}
+	}
+	iommu->stats.config_reads++;
+	rd = ims_result_add_read(res, IMS_READ_CONFIG, 0, -1, in_addr, pa, *aborted ? 0 : buf[0]);
+	if (rd) {
+		rd->label = (uint16_t)label;
+		rd->abort = *aborted;
+		rd->decision = *aborted ? (uint8_t)abort_dec : 0;
+	}
+	return rd;
+}
+
+void ims_config_fault(struct ims_result *res, unsigned arch_code, uint64_t fetch_addr)
+{
+	ims_result_fault(res, IMS_FK_CONFIG, 0, -1, fetch_addr);
+	res->fault.arch_code = arch_code;
+}
+
+int ims_config_fail(struct ims_read *rd, struct ims_result *res, unsigned dec,
+		    unsigned arch_code, uint64_t fetch_addr)
+{
+	if (rd) {
+		rd->decision = (uint8_t)dec;
+		rd->fault = IMS_FK_CONFIG;
+	}
+	ims_config_fault(res, arch_code, fetch_addr);
+	return 0;
+}
+
 static bool queue_ad(struct ims_walk_ctx *w, uint64_t pa, uint64_t old, uint64_t val)
 {
 	for (unsigned i = 0; i < w->nad; i++) {

@@ -64,11 +64,11 @@ static bool cd_read(struct ims_iommu *iommu, const struct smmu_ste_info *si,
 			return false;
 		}
 	}
-	*rdp = smmu_config_read(iommu, res, label, addr, pa, buf, nwords, &ab);
+	*rdp = ims_config_read(iommu, res, label, addr, pa, buf, nwords, SMMU_DEC_ABORT, &ab);
 	if (pap)
 		*pap = pa;
 	if (ab) {
-		smmu_config_fail(*rdp, res, SMMU_DEC_ABORT, SMMU_EVT_F_CD_FETCH, pa);
+		ims_config_fail(*rdp, res, SMMU_DEC_ABORT, SMMU_EVT_F_CD_FETCH, pa);
 		return false;
 	}
 	return true;
@@ -129,7 +129,7 @@ int smmu_cd_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 		if (!cd_read(iommu, si, cfg, res, SMMU_LBL_L1CD, l1, &l1cd, 1, &rd, NULL))
 			return 0;
 		if (!(l1cd & SMMU_L1CD_V))
-			return smmu_config_fail(rd, res, SMMU_DEC_INVALID,
+			return ims_config_fail(rd, res, SMMU_DEC_INVALID,
 						SMMU_EVT_C_BAD_SUBSTREAMID, 0);
 		if (rd)
 			rd->next = l1cd & SMMU_L1CD_L2PTR;
@@ -145,27 +145,27 @@ int smmu_cd_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 validate:
 	/* Step 4: validity of the CD as a whole. */
 	if (!(cd[0] & SMMU_CD_0_V))
-		return smmu_config_fail(rd, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_CD, 0);
+		return ims_config_fail(rd, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_CD, 0);
 	if (!(cd[0] & SMMU_CD_0_AA64)) {
 		if (FIELD_GET(SMMU_IDR0_TTF, st->idr[0]) == SMMU_TTF_BOTH) {
 			res->fault.arch_name = "unimplemented: AArch32 stage-1 tables (CD.AA64 = 0)";
 			return -EOPNOTSUPP;
 		}
-		return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
+		return ims_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
 	}
 	if (cd[0] & SMMU_CD_0_ENDI) {
 		if (endian == SMMU_TTENDIAN_MIXED) {
 			res->fault.arch_name = "unimplemented: big-endian stage-1 tables (CD.ENDI = 1)";
 			return -EOPNOTSUPP;
 		}
-		return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
+		return ims_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
 	}
 	ips = smmu_oas_bits((unsigned)FIELD_GET(SMMU_CD_0_IPS, cd[0]));
 	if (!ips || (cd[0] & SMMU_CD_0_S) ||
 	    (!(cd[0] & SMMU_CD_0_A) && (st->idr[0] & SMMU_IDR0_TERM_MODEL)) ||
 	    ((cd[0] & SMMU_CD_0_HA) && httu < 1) || ((cd[0] & SMMU_CD_0_HD) && httu < 2) ||
 	    (!(st->idr[0] & SMMU_IDR0_ASID16) && (FIELD_GET(SMMU_CD_0_ASID, cd[0]) >> 8)))
-		return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
+		return ims_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
 	if (ips > st->oas_bits)
 		ips = st->oas_bits;
 
@@ -186,9 +186,9 @@ validate:
 		flags |= SMMU_F_PAN;
 	memset(ranges, 0, sizeof(ranges));
 	if (!(cd[0] & SMMU_CD_0_EPD0) && cd_range(st, cd, false, ips, flags, &ranges[0]))
-		return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
+		return ims_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
 	if (!one_range && !(cd[0] & SMMU_CD_0_EPD1) && cd_range(st, cd, true, ips, flags, &ranges[1]))
-		return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
+		return ims_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_CD, 0);
 
 	/*
 	 * The CD is valid: cache it, with the PA it was read from (in nested

@@ -390,16 +390,8 @@ unsigned smmu_oas_bits(unsigned oas);   /* IDR5.OAS / CD.IPS / STE.S2PS encoding
  */
 unsigned smmu_tg_granule(const struct smmu_state *st, unsigned tg, bool tg1);
 
-/* ste.c and cd.c: configuration fetch (3.3, 3.4, 5.x). Faults go to res. */
-/*
- * A configuration fault: mark the read that decided it (rd may be NULL)
- * with decision dec, set the fault with event type `event`, return 0.
- */
-int smmu_config_fail(struct ims_read *rd, struct ims_result *res, unsigned dec, unsigned event,
-		     uint64_t fetch_addr);
-struct ims_read *smmu_config_read(struct ims_iommu *iommu, struct ims_result *res,
-				  enum smmu_label label, uint64_t in_addr, uint64_t pa,
-				  uint64_t *buf, unsigned nwords, bool *aborted);
+/* ste.c and cd.c: configuration fetch (3.3, 3.4, 5.x), through the engine's
+ * ims_config_read/ims_config_fail.  Faults go to res. */
 int smmu_ste_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 			  struct smmu_ste_info *si, struct ims_xlate_cfg *cfg,
 			  struct ims_result *res);

@@ -40,43 +40,6 @@
 #include "formats/smmuv3/smmu_int.h"
 #include "iotlb/iotlb_int.h"
 
-int smmu_config_fail(struct ims_read *rd, struct ims_result *res, unsigned dec, unsigned event,
-		     uint64_t fetch_addr)
-{
-	if (rd) {
-		rd->decision = (uint8_t)dec;
-		rd->fault = IMS_FK_CONFIG;
-	}
-	ims_result_fault(res, IMS_FK_CONFIG, 0, -1, fetch_addr);
-	res->fault.arch_code = event;
-	return 0;
-}
-
-struct ims_read *smmu_config_read(struct ims_iommu *iommu, struct ims_result *res,
-				  enum smmu_label label, uint64_t in_addr, uint64_t pa,
-				  uint64_t *buf, unsigned nwords, bool *aborted)
-{
-	struct ims_read *rd;
-
-	*aborted = false;
-	for (unsigned i = 0; i < nwords; i++) {
-		if (ims_mem_read64(iommu->mem, pa + 8 * i, &buf[i]) != IMS_MEM_OK) {
-			*aborted = true;
-			break;
-		}
-	}
-	iommu->stats.config_reads++;
-	rd = ims_result_add_read(res, IMS_READ_CONFIG, 0, -1, in_addr, pa, *aborted ? 0 : buf[0]);
-	if (rd) {
-		rd->label = (uint16_t)label;
-		rd->abort = *aborted;
-		rd->decision = *aborted ? SMMU_DEC_ABORT : SMMU_DEC_OK;
-		if (*aborted)
-			rd->fault = IMS_FK_EXT_ABORT;
-	}
-	return rd;
-}
-
 static uint64_t align_down(uint64_t addr, unsigned lg2)
 {
 	return addr & ~ims_mask_lg2(lg2);
@@ -100,7 +63,7 @@ static bool ste_find(struct ims_iommu *iommu, const struct ims_txn *txn, uint64_
 
 	/* Step 1: the StreamID must lie inside the table and the implementation. */
 	if (eff < 32 && (txn->sid >> eff)) {
-		smmu_config_fail(NULL, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_STREAMID, 0);
+		ims_config_fail(NULL, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_STREAMID, 0);
 		return false;
 	}
 
@@ -111,16 +74,17 @@ static bool ste_find(struct ims_iommu *iommu, const struct ims_txn *txn, uint64_
 		uint64_t l1std, l2idx = txn->sid & ims_mask_lg2(split);
 
 		pa = align_down(base, l1_lg2 > 6 ? l1_lg2 : 6) + 8 * (uint64_t)(txn->sid >> split);
-		rd = smmu_config_read(iommu, res, SMMU_LBL_L1STD, pa, pa, &l1std, 1, &ab);
+		rd = ims_config_read(iommu, res, SMMU_LBL_L1STD, pa, pa, &l1std, 1,
+				     SMMU_DEC_ABORT, &ab);
 		if (ab) {
-			smmu_config_fail(rd, res, SMMU_DEC_ABORT, SMMU_EVT_F_STE_FETCH, pa);
+			ims_config_fail(rd, res, SMMU_DEC_ABORT, SMMU_EVT_F_STE_FETCH, pa);
 			return false;
 		}
 		span = (unsigned)FIELD_GET(SMMU_L1STD_SPAN, l1std);
 		if (span > split + 1)
 			span = split + 1;
 		if (span == 0 || l2idx >= (UINT64_C(1) << (span - 1))) {
-			smmu_config_fail(rd, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_STREAMID, pa);
+			ims_config_fail(rd, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_STREAMID, pa);
 			return false;
 		}
 		if (rd)
@@ -132,9 +96,9 @@ static bool ste_find(struct ims_iommu *iommu, const struct ims_txn *txn, uint64_
 
 	/* Step 3: read the STE; an abort is F_STE_FETCH. */
 	si->ste_pa = pa;
-	rd = smmu_config_read(iommu, res, SMMU_LBL_STE, pa, pa, ste, 8, &ab);
+	rd = ims_config_read(iommu, res, SMMU_LBL_STE, pa, pa, ste, 8, SMMU_DEC_ABORT, &ab);
 	if (ab) {
-		smmu_config_fail(rd, res, SMMU_DEC_ABORT, SMMU_EVT_F_STE_FETCH, pa);
+		ims_config_fail(rd, res, SMMU_DEC_ABORT, SMMU_EVT_F_STE_FETCH, pa);
 		return false;
 	}
 	return true;
@@ -259,12 +223,12 @@ int smmu_ste_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 
 	/* Step 4: an STE with V = 0 is invalid. */
 	if (!(ste[0] & SMMU_STE_0_V))
-		return smmu_config_fail(rd, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_STE, si->ste_pa);
+		return ims_config_fail(rd, res, SMMU_DEC_INVALID, SMMU_EVT_C_BAD_STE, si->ste_pa);
 
 	/* Step 5: Config.  0b001-0b011 are reserved; 0b000 aborts without an event. */
 	si->config = (unsigned)FIELD_GET(SMMU_STE_0_CONFIG, ste[0]);
 	if (si->config >= 1 && si->config <= 3)
-		return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_STE, si->ste_pa);
+		return ims_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_STE, si->ste_pa);
 	if (si->config == SMMU_CONFIG_ABORT) {
 		ims_result_fault(res, IMS_FK_ABORT, 0, -1, 0);
 		res->fault.arch_name = "terminated: STE.Config = 0b000 (abort, no event)";
@@ -279,14 +243,14 @@ int smmu_ste_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 
 	/* Step 6: the stages named must be implemented (IDR0.S1P, S2P). */
 	if ((si->s1 && !(st->idr[0] & SMMU_IDR0_S1P)) || (si->s2 && !(st->idr[0] & SMMU_IDR0_S2P)))
-		return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_STE, si->ste_pa);
+		return ims_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_STE, si->ste_pa);
 
 	/* Step 7: fields common to translating configurations: EATS. */
 	eats = (unsigned)FIELD_GET(SMMU_STE_1_EATS, ste[1]);
 	si->eats = eats;
 	if (si->config != SMMU_CONFIG_BYPASS &&
 	    (eats == 3 || (eats && !(st->idr[0] & SMMU_IDR0_ATS))))
-		return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_STE, si->ste_pa);
+		return ims_config_fail(rd, res, SMMU_DEC_ILLEGAL, SMMU_EVT_C_BAD_STE, si->ste_pa);
 
 	/* Step 8: stage-2 fields. */
 	if (si->s2) {
@@ -297,7 +261,7 @@ int smmu_ste_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 						 : "unimplemented: big-endian stage-2 tables (STE.S2ENDI = 1)";
 				return -EOPNOTSUPP;
 			}
-			return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL,
+			return ims_config_fail(rd, res, SMMU_DEC_ILLEGAL,
 						SMMU_EVT_C_BAD_STE, si->ste_pa);
 		}
 		if (ste[2] & SMMU_STE_2_S2R)
@@ -307,7 +271,7 @@ int smmu_ste_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 	/* Step 9: stage-1 fields. */
 	if (si->s1) {
 		if (!ste_s1_legal(st, ste, si->s2))
-			return smmu_config_fail(rd, res, SMMU_DEC_ILLEGAL,
+			return ims_config_fail(rd, res, SMMU_DEC_ILLEGAL,
 						SMMU_EVT_C_BAD_STE, si->ste_pa);
 		si->s1fmt = (unsigned)FIELD_GET(SMMU_STE_0_S1FMT, ste[0]);
 		si->s1cdmax = (unsigned)FIELD_GET(SMMU_STE_0_S1CDMAX, ste[0]);
@@ -325,12 +289,12 @@ int smmu_ste_fetch_decode(struct ims_iommu *iommu, const struct ims_txn *txn,
 		if (!si->s1 || !si->s1cdmax || (ssidsize < 32 && (txn->pasid >> ssidsize)) ||
 		    (txn->pasid >> si->s1cdmax) ||
 		    (txn->pasid == 0 && si->s1dss == SMMU_S1DSS_SSID0))
-			return smmu_config_fail(rd, res, SMMU_DEC_OK,
+			return ims_config_fail(rd, res, SMMU_DEC_OK,
 						SMMU_EVT_C_BAD_SUBSTREAMID, 0);
 	} else if (si->s1 && si->s1cdmax) {
 		switch (si->s1dss) {
 		case SMMU_S1DSS_TERMINATE:
-			return smmu_config_fail(rd, res, SMMU_DEC_OK,
+			return ims_config_fail(rd, res, SMMU_DEC_OK,
 						SMMU_EVT_F_STREAM_DISABLED, 0);
 		case SMMU_S1DSS_BYPASS:
 			si->s1 = false; /* stage 1 bypassed for requests without SSID */

@@ -39,12 +39,12 @@ int vtd_fetch_pasid(struct ims_iommu *iommu, const struct ims_txn *txn, const ui
 		if (!(st->ecap & VTD_ECAP_PASID) ||
 		    txn->pasid >= (UINT32_C(1) << (FIELD_GET(VTD_ECAP_PSS, st->ecap) + 1))) {
 			/* Malformed request: completed as Unsupported Request, no record. */
-			vtd_config_fault(res, 0, 0);
+			ims_config_fault(res, 0, 0);
 			res->fault.arch_name = "unsupported request: PASID beyond ECAP.PSS";
 			return 0;
 		}
 		if (!(sce[0] & VTD_SCE_0_PASIDE))
-			return vtd_config_fail(NULL, res, VTD_DEC_INVALID, VTD_FR_SM_PASIDE_CLEAR,
+			return ims_config_fail(NULL, res, VTD_DEC_INVALID, VTD_FR_SM_PASIDE_CLEAR,
 					       0);
 		pasid = txn->pasid;
 	} else {
@@ -56,7 +56,7 @@ int vtd_fetch_pasid(struct ims_iommu *iommu, const struct ims_txn *txn, const ui
 
 	/* Step 2: the directory must be large enough (PDTS). */
 	if ((pasid >> 6) >= (UINT32_C(1) << (FIELD_GET(VTD_SCE_0_PDTS, sce[0]) + 7)))
-		return vtd_config_fail(NULL, res, VTD_DEC_INVALID, VTD_FR_SM_PASID_TOO_LARGE, 0);
+		return ims_config_fail(NULL, res, VTD_DEC_INVALID, VTD_FR_SM_PASID_TOO_LARGE, 0);
 
 	/* A PASID-cache hit skips the directory and PASID entry reads. */
 	cc = ims_cc_lookup(iommu, res, IMS_ST_PASID, txn->sid, pasid, true);
@@ -71,25 +71,26 @@ int vtd_fetch_pasid(struct ims_iommu *iommu, const struct ims_txn *txn, const ui
 
 	/* Step 3: the PASID directory entry. */
 	pa = (sce[0] & VTD_SCE_0_PASIDDIRPTR) + 8 * (pasid >> 6);
-	rd = vtd_config_read(iommu, res, VTD_LBL_PASID_DIR, pa, &pde, sizeof(pde), &ab);
+	rd = ims_config_read(iommu, res, VTD_LBL_PASID_DIR, pa, pa, &pde, 1, VTD_DEC_ABORT, &ab);
 	if (ab)
-		return vtd_config_fail(rd, res, VTD_DEC_ABORT, VTD_FR_SM_PDE_ACCESS, pa);
+		return ims_config_fail(rd, res, VTD_DEC_ABORT, VTD_FR_SM_PDE_ACCESS, pa);
 	if (!(pde & VTD_PDE_P))
-		return vtd_config_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_SM_PDE_NOT_PRESENT, pa);
+		return ims_config_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_SM_PDE_NOT_PRESENT, pa);
 	if (pde & VTD_PDE_FPD)
 		cfg->fault_disable = true;
 	if (pde & (VTD_PDE_RSVD | hi_rsvd))
-		return vtd_config_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_PDE_RSVD, pa);
+		return ims_config_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_PDE_RSVD, pa);
 	if (rd)
 		rd->next = pde & VTD_PDE_SMPTBLPTR;
 
 	/* Step 4: the PASID table entry (512 bits). */
 	pa = (pde & VTD_PDE_SMPTBLPTR) + 64 * (pasid & 0x3f);
-	rd = vtd_config_read(iommu, res, VTD_LBL_PASID_ENTRY, pa, pe, sizeof(pe), &ab);
+	rd = ims_config_read(iommu, res, VTD_LBL_PASID_ENTRY, pa, pa, pe, IMS_ARRAY_SIZE(pe),
+			     VTD_DEC_ABORT, &ab);
 	if (ab)
-		return vtd_config_fail(rd, res, VTD_DEC_ABORT, VTD_FR_SM_PE_ACCESS, pa);
+		return ims_config_fail(rd, res, VTD_DEC_ABORT, VTD_FR_SM_PE_ACCESS, pa);
 	if (!(pe[0] & VTD_PE_0_P))
-		return vtd_config_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_SM_PE_NOT_PRESENT, pa);
+		return ims_config_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_SM_PE_NOT_PRESENT, pa);
 	if (pe[0] & VTD_PE_0_FPD)
 		cfg->fault_disable = true;
 	pgtt = (unsigned)FIELD_GET(VTD_PE_0_PGTT, pe[0]);
@@ -97,7 +98,7 @@ int vtd_fetch_pasid(struct ims_iommu *iommu, const struct ims_txn *txn, const ui
 	    pe[3] || pe[4] || pe[5] || pe[6] || pe[7] ||
 	    ((pgtt == VTD_PGTT_SS || pgtt == VTD_PGTT_NESTED) && (pe[0] & hi_rsvd)) ||
 	    (pgtt == VTD_PGTT_FS && (pe[2] & hi_rsvd & VTD_PE_2_FSPTPTR)))
-		return vtd_config_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_PE_RSVD, pa);
+		return ims_config_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_PE_RSVD, pa);
 
 validate:
 	/* Step 5: the translation type and its fields must be supported. */
@@ -139,7 +140,7 @@ validate:
 
 	/* Step 6: supervisor requests need SRE. */
 	if ((txn->access & IMS_ACC_PRIV) && !(pe[2] & VTD_PE_2_SRE))
-		return vtd_config_fail(rd, res, VTD_DEC_INVALID, VTD_FR_SM_SRE_CLEAR, pa);
+		return ims_config_fail(rd, res, VTD_DEC_INVALID, VTD_FR_SM_SRE_CLEAR, pa);
 
 	cfg->domain = (uint32_t)FIELD_GET(VTD_PE_1_DID, pe[1]);
 	cfg->arch_flags = pgtt;
@@ -184,5 +185,5 @@ validate:
 	return 0;
 
 invalid:
-	return vtd_config_fail(rd, res, VTD_DEC_INVALID, VTD_FR_SM_PE_INVALID, pa);
+	return ims_config_fail(rd, res, VTD_DEC_INVALID, VTD_FR_SM_PE_INVALID, pa);
 }

@@ -19,47 +19,6 @@
 #include "formats/vtd/vtd_int.h"
 #include "iotlb/iotlb_int.h"
 
-void vtd_config_fault(struct ims_result *res, unsigned reason, uint64_t fetch_addr)
-{
-	ims_result_fault(res, IMS_FK_CONFIG, 0, -1, fetch_addr);
-	res->fault.arch_code = reason;
-}
-
-struct ims_read *vtd_config_read(struct ims_iommu *iommu, struct ims_result *res,
-				 enum vtd_label label, uint64_t pa, void *buf, size_t len,
-				 bool *aborted)
-{
-	uint64_t *w = buf;
-	struct ims_read *rd;
-
-	*aborted = false;
-	for (size_t i = 0; i < len / 8; i++) {
-		if (ims_mem_read64(iommu->mem, pa + 8 * i, &w[i]) != IMS_MEM_OK) {
-			*aborted = true;
-			break;
-		}
-	}
-	iommu->stats.config_reads++;
-	rd = ims_result_add_read(res, IMS_READ_CONFIG, 0, -1, pa, pa, *aborted ? 0 : w[0]);
-	if (rd) {
-		rd->label = (uint16_t)label;
-		rd->abort = *aborted;
-		rd->decision = *aborted ? VTD_DEC_ABORT : VTD_DEC_OK;
-	}
-	return rd;
-}
-
-int vtd_config_fail(struct ims_read *rd, struct ims_result *res, unsigned dec, unsigned reason,
-		    uint64_t fetch_addr)
-{
-	if (rd) {
-		rd->decision = (uint8_t)dec;
-		rd->fault = IMS_FK_CONFIG;
-	}
-	vtd_config_fault(res, reason, fetch_addr);
-	return 0;
-}
-
 /*
  * Legacy mode (TTM = 00b): root entry -> context entry -> second stage or
  * pass-through.  Requests with PASID are not supported in legacy mode.
@@ -79,7 +38,7 @@ int vtd_fetch_legacy(struct ims_iommu *iommu, const struct ims_txn *txn,
 	cfg->mode = IMS_XM_ABORT;
 	/* Step 1: a request with PASID cannot be served in legacy mode. */
 	if (txn->has_pasid)
-		return vtd_config_fail(NULL, res, VTD_DEC_INVALID, VTD_FR_SM_TTM0_PASID, 0);
+		return ims_config_fail(NULL, res, VTD_DEC_INVALID, VTD_FR_SM_TTM0_PASID, 0);
 
 	/* A context-cache hit skips the root and context entry reads. */
 	cc = ims_cc_lookup(iommu, res, IMS_ST_CONTEXT, txn->sid, 0, false);
@@ -93,26 +52,28 @@ int vtd_fetch_legacy(struct ims_iommu *iommu, const struct ims_txn *txn,
 
 	/* Step 2: the root entry for the bus. */
 	pa = rta + 16 * bus;
-	rd = vtd_config_read(iommu, res, VTD_LBL_ROOT, pa, re, sizeof(re), &ab);
+	rd = ims_config_read(iommu, res, VTD_LBL_ROOT, pa, pa, re, IMS_ARRAY_SIZE(re),
+			     VTD_DEC_ABORT, &ab);
 	if (ab)
-		return vtd_config_fail(rd, res, VTD_DEC_ABORT, VTD_FR_ROOT_ACCESS, pa);
+		return ims_config_fail(rd, res, VTD_DEC_ABORT, VTD_FR_ROOT_ACCESS, pa);
 	if (!(re[0] & VTD_RE_0_P))
-		return vtd_config_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_ROOT_NOT_PRESENT, pa);
+		return ims_config_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_ROOT_NOT_PRESENT, pa);
 	if ((re[0] & (VTD_RE_0_RSVD | hi_rsvd)) || re[1])
-		return vtd_config_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_ROOT_RSVD, pa);
+		return ims_config_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_ROOT_RSVD, pa);
 	if (rd)
 		rd->next = re[0] & VTD_RE_0_CTP;
 
 	/* Step 3: the context entry for the device and function. */
 	pa = (re[0] & VTD_RE_0_CTP) + 16 * devfn;
-	rd = vtd_config_read(iommu, res, VTD_LBL_CONTEXT, pa, ce, sizeof(ce), &ab);
+	rd = ims_config_read(iommu, res, VTD_LBL_CONTEXT, pa, pa, ce, IMS_ARRAY_SIZE(ce),
+			     VTD_DEC_ABORT, &ab);
 	if (ab)
-		return vtd_config_fail(rd, res, VTD_DEC_ABORT, VTD_FR_CTX_ACCESS, pa);
+		return ims_config_fail(rd, res, VTD_DEC_ABORT, VTD_FR_CTX_ACCESS, pa);
 	if (!(ce[0] & VTD_CE_0_P))
-		return vtd_config_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_CTX_NOT_PRESENT, pa);
+		return ims_config_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_CTX_NOT_PRESENT, pa);
 	cfg->fault_disable = ce[0] & VTD_CE_0_FPD;
 	if ((ce[0] & (VTD_CE_0_RSVD | hi_rsvd)) || (ce[1] & (VTD_CE_1_RSVD7 | VTD_CE_1_RSVD)))
-		return vtd_config_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_CTX_RSVD, pa);
+		return ims_config_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_CTX_RSVD, pa);
 
 validate:
 	/* Step 4: translation type and address width must be supported. */
@@ -121,9 +82,9 @@ validate:
 	cfg->domain = (uint32_t)FIELD_GET(VTD_CE_1_DID, ce[1]);
 	if (tt == VTD_TT_RESERVED || (tt == VTD_TT_DEV_TLB && !(st->ecap & VTD_ECAP_DT)) ||
 	    (tt == VTD_TT_PASS_THROUGH && !(st->ecap & VTD_ECAP_PT)))
-		return vtd_config_fail(rd, res, VTD_DEC_INVALID, VTD_FR_CTX_INVALID, pa);
+		return ims_config_fail(rd, res, VTD_DEC_INVALID, VTD_FR_CTX_INVALID, pa);
 	if (tt != VTD_TT_PASS_THROUGH && !vtd_agaw_supported(st->cap, aw))
-		return vtd_config_fail(rd, res, VTD_DEC_INVALID, VTD_FR_CTX_INVALID, pa);
+		return ims_config_fail(rd, res, VTD_DEC_INVALID, VTD_FR_CTX_INVALID, pa);
 	/* TT = 01b: the device may use ATS and cache translations (device-TLB). */
 	cfg->ats = tt == VTD_TT_DEV_TLB;
 	if (!cc)
@@ -169,37 +130,39 @@ int vtd_fetch_scalable(struct ims_iommu *iommu, const struct ims_txn *txn,
 
 	/* Step 1: the root entry; its lower or upper half by devfn bit 7. */
 	pa = rta + 16 * bus;
-	rd = vtd_config_read(iommu, res, VTD_LBL_SM_ROOT, pa, re, sizeof(re), &ab);
+	rd = ims_config_read(iommu, res, VTD_LBL_SM_ROOT, pa, pa, re, IMS_ARRAY_SIZE(re),
+			     VTD_DEC_ABORT, &ab);
 	if (ab)
-		return vtd_config_fail(rd, res, VTD_DEC_ABORT, VTD_FR_SM_ROOT_ACCESS, pa);
+		return ims_config_fail(rd, res, VTD_DEC_ABORT, VTD_FR_SM_ROOT_ACCESS, pa);
 	half = upper ? re[1] : re[0];
 	if (rd)
 		rd->value = half;
 	if (!(half & VTD_SRE_0_LP))
-		return vtd_config_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_SM_ROOT_NOT_PRESENT,
+		return ims_config_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_SM_ROOT_NOT_PRESENT,
 				       pa);
 	if (half & (VTD_SRE_0_RSVD | hi_rsvd))
-		return vtd_config_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_ROOT_RSVD, pa);
+		return ims_config_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_ROOT_RSVD, pa);
 	ctp = half & VTD_SRE_0_LCTP;
 	if (rd)
 		rd->next = ctp;
 
 	/* Step 2: the scalable-mode context entry (256 bits). */
 	pa = ctp + 32 * (devfn & 0x7f);
-	rd = vtd_config_read(iommu, res, VTD_LBL_SM_CONTEXT, pa, ce, sizeof(ce), &ab);
+	rd = ims_config_read(iommu, res, VTD_LBL_SM_CONTEXT, pa, pa, ce, IMS_ARRAY_SIZE(ce),
+			     VTD_DEC_ABORT, &ab);
 	if (ab)
-		return vtd_config_fail(rd, res, VTD_DEC_ABORT, VTD_FR_SM_CTX_ACCESS, pa);
+		return ims_config_fail(rd, res, VTD_DEC_ABORT, VTD_FR_SM_CTX_ACCESS, pa);
 	if (!(ce[0] & VTD_SCE_0_P))
-		return vtd_config_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_SM_CTX_NOT_PRESENT, pa);
+		return ims_config_fail(rd, res, VTD_DEC_NOT_PRESENT, VTD_FR_SM_CTX_NOT_PRESENT, pa);
 	cfg->fault_disable = ce[0] & VTD_SCE_0_FPD;
 	if ((ce[0] & (VTD_SCE_0_RSVD | hi_rsvd)) || (ce[1] & VTD_SCE_1_RSVD) || ce[2] || ce[3] ||
 	    ((ce[1] & VTD_SCE_1_RID_PRIV) && !(st->ecap & VTD_ECAP_RPRIVS)))
-		return vtd_config_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_CTX_RSVD, pa);
+		return ims_config_fail(rd, res, VTD_DEC_RESERVED, VTD_FR_SM_CTX_RSVD, pa);
 validate:
 	/* Step 3: enables the hardware does not support make the entry invalid. */
 	if (((ce[0] & VTD_SCE_0_DTE) && !(st->ecap & VTD_ECAP_DT)) ||
 	    ((ce[0] & VTD_SCE_0_PRE) && !(st->ecap & VTD_ECAP_PRS)))
-		return vtd_config_fail(rd, res, VTD_DEC_INVALID, VTD_FR_SM_CTX_INVALID, pa);
+		return ims_config_fail(rd, res, VTD_DEC_INVALID, VTD_FR_SM_CTX_INVALID, pa);
 	if (rd)
 		rd->next = ce[0] & VTD_SCE_0_PASIDDIRPTR;
 	if (!cc)

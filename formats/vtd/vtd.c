@@ -115,7 +115,7 @@ static int vtd_fetch_config(struct ims_iommu *iommu, const struct ims_txn *txn,
 			/* Abort-DMA mode blocks every request without reporting it. */
 			cfg->mode = IMS_XM_ABORT;
 			cfg->fault_disable = true;
-			vtd_config_fault(res, 0, 0);
+			ims_config_fault(res, 0, 0);
 			res->fault.arch_name = "blocked: abort-DMA mode (TTM=11b)";
 			return 0;
 		}
@@ -124,7 +124,7 @@ static int vtd_fetch_config(struct ims_iommu *iommu, const struct ims_txn *txn,
 		break;
 	}
 	cfg->mode = IMS_XM_ABORT;
-	vtd_config_fault(res, VTD_FR_SM_RTA_INVALID, st->rtaddr & VTD_RTADDR_RTA);
+	ims_config_fault(res, VTD_FR_SM_RTA_INVALID, st->rtaddr & VTD_RTADDR_RTA);
 	return 0;
 }
 

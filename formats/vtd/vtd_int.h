@@ -261,17 +261,6 @@ int vtd_fetch_legacy(struct ims_iommu *iommu, const struct ims_txn *txn,
 		     struct ims_xlate_cfg *cfg, struct ims_result *res);
 int vtd_fetch_scalable(struct ims_iommu *iommu, const struct ims_txn *txn,
 		       struct ims_xlate_cfg *cfg, struct ims_result *res);
-/* A configuration fault with VT-d reason `reason`. */
-void vtd_config_fault(struct ims_result *res, unsigned reason, uint64_t fetch_addr);
-/*
- * The same, after marking the configuration read that decided it (rd, may
- * be NULL) with decision `dec`.  Returns 0, for the fetch to return.
- */
-int vtd_config_fail(struct ims_read *rd, struct ims_result *res, unsigned dec, unsigned reason,
-		    uint64_t fetch_addr);
-struct ims_read *vtd_config_read(struct ims_iommu *iommu, struct ims_result *res,
-				 enum vtd_label label, uint64_t pa, void *buf, size_t len,
-				 bool *aborted);
 
 /* pasid.c */
 int vtd_fetch_pasid(struct ims_iommu *iommu, const struct ims_txn *txn, const uint64_t *sce,
