@@ -9,6 +9,7 @@
 #ifndef IMS_BITS_H
 #define IMS_BITS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Number of elements of an array (not a pointer). */
@@ -34,6 +35,37 @@
 static inline uint64_t ims_mask_lg2(unsigned lg2)
 {
 	return lg2 >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << lg2) - 1;
+}
+
+/* True for a power of two (0 is not one). */
+static inline bool ims_is_pow2(uint64_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+/* One step of xorshift64* (Marsaglia's xorshift with a multiplicative
+ * output step); *state must not be zero. */
+static inline uint64_t ims_xorshift64s(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * UINT64_C(0x2545f4914f6cdd1d);
+}
+
+/* The value of a hexadecimal digit, or -1. */
+static inline int ims_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 #endif

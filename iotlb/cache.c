@@ -49,16 +49,11 @@ const char *ims_cache_policy_name(enum ims_cache_policy policy)
 		       : "?";
 }
 
-static bool pow2(uint32_t x)
-{
-	return x && !(x & (x - 1));
-}
-
 int ims_cache_geom_check(const struct ims_cache_geom *g)
 {
 	if (g->entries == 0)
 		return 0;
-	if (!pow2(g->entries) || !pow2(g->ways) || g->ways > g->entries ||
+	if (!ims_is_pow2(g->entries) || !ims_is_pow2(g->ways) || g->ways > g->entries ||
 	    (unsigned)g->policy > IMS_CACHE_RR)
 		return -EINVAL;
 	/* Tree PLRU keeps ways - 1 node bits in one 32-bit word per set. */
@@ -265,10 +260,7 @@ static uint32_t victim(struct ims_cache *c, uint32_t set)
 	case IMS_CACHE_PLRU:
 		return plru_victim(c, set);
 	case IMS_CACHE_RANDOM:
-		c->rng ^= c->rng >> 12;
-		c->rng ^= c->rng << 25;
-		c->rng ^= c->rng >> 27;
-		return (uint32_t)((c->rng * UINT64_C(2685821657736338717)) >> 32) & (c->ways - 1);
+		return (uint32_t)(ims_xorshift64s(&c->rng) >> 32) & (c->ways - 1);
 	case IMS_CACHE_RR:
 	default:
 		best = c->setword[set];

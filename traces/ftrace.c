@@ -61,6 +61,8 @@
 #include <iommusim/pgtable.h>
 #include <iommusim/trace.h>
 
+#include "engine/bits.h"
+
 #define FT_PAGE 4096ull
 #define FT_MAX_KV 24
 #define FT_MAX_SEGS 128 /* DMA_TRACE_MAX_ENTRIES */
@@ -147,18 +149,6 @@ static bool is_digit(char c)
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t';
-}
-
-/* The value of a hexadecimal digit, or -1. */
-static int hex_digit(char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* "SECONDS.FRACTION:" at s; the time in ns and the end of the token. */
@@ -300,7 +290,7 @@ static bool parse_num(const char *s, int base, uint64_t *v, const char **end)
 		return false;
 	s = p;
 	for (;; p++) {
-		int d = hex_digit(*p);
+		int d = ims_hex_digit(*p);
 
 		if (d < 0 || d >= base)
 			break;
@@ -393,7 +383,7 @@ static bool parse_hexn(const char *s, unsigned n, unsigned *v)
 	unsigned i, x = 0;
 
 	for (i = 0; i < n; i++) {
-		int d = hex_digit(s[i]);
+		int d = ims_hex_digit(s[i]);
 
 		if (d < 0)
 			return false;

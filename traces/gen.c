@@ -93,16 +93,9 @@ static void rng_seed(struct gen_rng *r, uint64_t seed)
 	r->s = z ? z : 0x2545f4914f6cdd1dull;
 }
 
-/* xorshift64* (Marsaglia's xorshift with a multiplicative output step). */
 static uint64_t rng_next(struct gen_rng *r)
 {
-	uint64_t x = r->s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	r->s = x;
-	return x * 0x2545f4914f6cdd1dull;
+	return ims_xorshift64s(&r->s);
 }
 
 /* Uniform in [0, n); n > 0. */
@@ -277,11 +270,6 @@ static int params_parse(struct gen *g, const char *json, double *val)
 out:
 	json_decref(root);
 	return rc;
-}
-
-static bool is_pow2(uint64_t x)
-{
-	return x && !(x & (x - 1));
 }
 
 /* ---- emitting events ---- */
@@ -1059,10 +1047,10 @@ static int run_accel(struct gen *g, const double *p)
 	struct ims_iova *a = NULL;
 	int rc;
 
-	if (!is_pow2(minsz))
+	if (!ims_is_pow2(minsz))
 		return gen_errf(g, -EINVAL, "parameter \"min_size\": expected a power of two, got %llu",
 				(unsigned long long)minsz);
-	if (!is_pow2(maxsz) || maxsz < minsz)
+	if (!ims_is_pow2(maxsz) || maxsz < minsz)
 		return gen_errf(g, -EINVAL,
 				"parameter \"max_size\": expected a power of two >= min_size, got %llu",
 				(unsigned long long)maxsz);
@@ -1070,10 +1058,10 @@ static int run_accel(struct gen *g, const double *p)
 		return gen_errf(g, -EINVAL,
 				"parameter \"page_size\": expected 4096, 2097152 or 1073741824, got %llu",
 				(unsigned long long)leaf);
-	if (!is_pow2(burst))
+	if (!ims_is_pow2(burst))
 		return gen_errf(g, -EINVAL, "parameter \"burst\": expected a power of two, got %llu",
 				(unsigned long long)burst);
-	if (!is_pow2(dsz) || dsz > burst)
+	if (!ims_is_pow2(dsz) || dsz > burst)
 		return gen_errf(g, -EINVAL,
 				"parameter \"dma_size\": expected a power of two <= burst, got %llu",
 				(unsigned long long)dsz);
@@ -1158,7 +1146,7 @@ static int run_sweep(struct gen *g, const double *p)
 		return gen_errf(g, -EINVAL,
 				"parameter \"window\": expected a multiple of pages (%llu), got %llu",
 				(unsigned long long)pg, (unsigned long long)win);
-	if (!is_pow2(asz))
+	if (!ims_is_pow2(asz))
 		return gen_errf(g, -EINVAL,
 				"parameter \"access_size\": expected a power of two, got %llu",
 				(unsigned long long)asz);

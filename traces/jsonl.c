@@ -173,17 +173,6 @@ static int num_field(const struct ims_trace_reader *r, char *err, size_t errlen,
 	return rc ? bad_value(r, err, errlen, f, v) : 0;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "bb:dd.f" (hex bus and device, function 0-7) as a requester ID. */
 static bool parse_bdf(const char *s, uint32_t *rid)
 {
@@ -193,8 +182,8 @@ static bool parse_bdf(const char *s, uint32_t *rid)
 	for (unsigned i = 0; i < 3; i++) {
 		unsigned n = 0;
 
-		for (; hex_digit(*s) >= 0 && n < 2; s++, n++)
-			v[i] = v[i] * 16 + (unsigned)hex_digit(*s);
+		for (; ims_hex_digit(*s) >= 0 && n < 2; s++, n++)
+			v[i] = v[i] * 16 + (unsigned)ims_hex_digit(*s);
 		if (!n || *s != seps[i])
 			return false;
 		s++;
