@@ -62,7 +62,8 @@ for log in sys.argv[1:]:
             passed += 1
         else:
             failed += 1
-print(f"{passed} passed, {failed} failed, {skipped} skipped")
+print(f"{skipped} skipped")
+print(f"{passed} passed, {failed} failed")
 PY
 }
 
