@@ -93,6 +93,7 @@ static void assert_inv_equal(const struct ims_inv *a, const struct ims_inv *b)
 	assert_int_equal(a->pasid, b->pasid);
 	assert_int_equal(a->sid_first, b->sid_first);
 	assert_int_equal(a->sid_last, b->sid_last);
+	assert_int_equal(a->sid_ignore, b->sid_ignore);
 	assert_int_equal(a->addr_first, b->addr_first);
 	assert_int_equal(a->addr_last, b->addr_last);
 	assert_int_equal(a->ttl, b->ttl);
