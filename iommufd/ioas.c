@@ -31,7 +31,7 @@ int iofd_ioas_alloc_ioctl(struct iofd_ucmd *uc)
 	struct iofd_ioas *ioas = calloc(1, sizeof(*ioas));
 	if (!ioas)
 		return -ENOMEM;
-	iopt_init(&ioas->iopt);
+	iopt_init(&ioas->iopt, &uc->ctx->ua);
 	int rc = iofd_obj_add(uc->ctx, &ioas->obj, IOFD_OBJ_IOAS, iofd_ioas_destroy);
 	if (rc) {
 		free(ioas);
@@ -56,6 +56,7 @@ int iofd_map_user(struct iopt *iopt, uint64_t *iova, bool fixed, uint64_t uva,
 	pages->uva = uva;
 	pages->length = length;
 	pages->writable = flags & IOFD_MAP_WRITEABLE;
+	pages->ua = iopt->ua;
 	struct iopt_segment seg = {pages, 0, length, flags};
 	int rc = iopt_map_segments(iopt, iova, fixed, &seg, 1, flags);
 	if (rc)

@@ -69,6 +69,7 @@ enum iofd_obj_type {
 	IOFD_OBJ_VDEVICE,
 	IOFD_OBJ_VEVENTQ,
 	IOFD_OBJ_HW_QUEUE,
+	IOFD_OBJ_SELFTEST, /* the selftest's mock device handle (stdev) */
 };
 
 struct iofd_ctx;
@@ -88,6 +89,58 @@ struct iofd_pages {
 	uint64_t length;
 	unsigned refs; /* areas using it */
 	bool writable;
+	const struct iofd_uaccess *ua; /* whose memory */
+	uint32_t *pin_users;           /* per host page; NULL until first pinned */
+};
+
+/* Pin [off, off + len) of p for one more user (pages.c); 0, -EFAULT if the
+ * caller's memory is missing (or read-only for a writable mapping),
+ * -ENOMEM.  Nothing changes on failure. */
+int iofd_pages_pin(struct iofd_pages *p, uint64_t off, uint64_t len);
+void iofd_pages_unpin(struct iofd_pages *p, uint64_t off, uint64_t len);
+/* The simulated physical address of byte off (which must be pinned). */
+uint64_t iofd_pages_phys(const struct iofd_pages *p, uint64_t off);
+int iofd_uaccess_probe(const struct iofd_uaccess *ua, uint64_t addr, uint64_t len, bool write);
+/* /proc/<pid>/maps says [uaddr, uaddr + len) is mapped (and writable). */
+int iofd_probe_maps(int pid, uint64_t uaddr, uint64_t len, bool write);
+
+/* The process-wide pin table (pin.c); pages are host-page aligned. */
+int iofd_pin_pages(uint64_t mm, uint64_t first_page, uint64_t npages, uint64_t *frames);
+void iofd_unpin_pages(uint64_t mm, uint64_t first_page, uint64_t npages);
+unsigned iofd_pin_count(uint64_t mm, uint64_t page);
+bool iofd_pin_frame(uint64_t mm, uint64_t page, uint64_t *frame);
+bool iofd_pin_lookup_frame(uint64_t frame, uint64_t *mm, uint64_t *page);
+size_t iofd_pinned_pages(void);
+
+/* ------------------------------------------------------------------ */
+/* Domains: the IO page tables devices translate through. */
+
+struct iofd_domain;
+
+struct iofd_domain_ops {
+	/* Map count pages of pgsize (a size in pgsize_bitmap) from iova to
+	 * phys; 0 or -errno with nothing mapped. */
+	int (*map)(struct iofd_domain *d, uint64_t iova, uint64_t phys, uint64_t pgsize,
+		   uint64_t count, uint32_t prot);
+	void (*unmap)(struct iofd_domain *d, uint64_t iova, uint64_t len);
+	int (*set_dirty_tracking)(struct iofd_domain *d, bool enable);
+	/* record(arg, iova, size) for each dirty page in [iova, iova + len). */
+	int (*read_and_clear_dirty)(struct iofd_domain *d, uint64_t iova, uint64_t len,
+				    bool no_clear,
+				    void (*record)(void *arg, uint64_t iova, uint64_t size),
+				    void *arg);
+	void (*free)(struct iofd_domain *d);
+};
+
+struct iofd_domain {
+	const struct iofd_domain_ops *ops;
+	uint64_t aperture_start, aperture_last;
+	uint64_t pgsize_bitmap;
+	bool dirty_ops;     /* allocated with dirty tracking */
+	bool nest_parent;
+	bool nested;        /* a stage-1 domain over a parent */
+	struct iofd_domain *parent;
+	const void *driver; /* which driver made it (devices may attach only to their own) */
 };
 
 struct iopt_area {
@@ -95,6 +148,8 @@ struct iopt_area {
 	struct iofd_pages *pages;
 	uint64_t pages_off; /* offset of node.start into pages */
 	uint32_t flags;     /* IOFD_MAP_READABLE / WRITEABLE */
+	bool pinned;        /* holds a pin on its pages (domains or accesses need them) */
+	unsigned access_pins; /* access objects' pins inside it (ACCESS_PAGES) */
 };
 
 /* One reservation; reservations may overlap. */
@@ -119,14 +174,22 @@ struct iopt {
 	struct iopt_tree allowed;   /* empty: everything is allowed */
 	uint64_t iova_alignment;   /* 1, or more when huge pages are off / domains attached */
 	bool large_pages_disabled; /* OPTION HUGE_PAGES = 0 */
+	const struct iofd_uaccess *ua; /* whose memory new mappings come from */
+	struct iofd_domain **domains;  /* attached domains: areas are mapped into each */
+	unsigned ndomains;
+	uint64_t access_alignment;     /* largest alignment an access asks for */
 };
+
+struct iofd_hwpt;
 
 struct iofd_ioas {
 	struct iofd_obj obj;
 	struct iopt iopt;
+	struct iofd_hwpt *hwpts; /* paging HWPTs over it, oldest first */
 };
 
 struct iofd_ctx {
+	unsigned refs;            /* the open /dev/iommu + each iofd_file */
 	struct iofd_obj *objects; /* uthash by id */
 	struct iofd_uaccess ua;
 	enum iofd_abi abi;
@@ -134,6 +197,48 @@ struct iofd_ctx {
 	bool account_mm;          /* RLIMIT_MODE 1 */
 	uint32_t test_memory_limit; /* TEST SET_TEMP_MEMORY_LIMIT, pages */
 };
+
+/* Drop a reference; the last one destroys every object. */
+void iofd_ctx_put(struct iofd_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Descriptors made by ioctls (file.c) */
+
+struct iofd_file_ops {
+	long (*read)(struct iofd_file *file, void *buf, size_t len, uint64_t offset);
+	long (*write)(struct iofd_file *file, const void *buf, size_t len, uint64_t offset);
+	unsigned (*poll)(struct iofd_file *file);
+	void (*release)(struct iofd_file *file);
+};
+
+struct iofd_file {
+	const struct iofd_file_ops *ops;
+	void *priv;
+	struct iofd_ctx *ctx; /* referenced */
+};
+
+/* Make a file and have the transport give the caller a descriptor for it
+ * (*fd); -EOPNOTSUPP when the transport cannot. */
+int iofd_file_install(struct iofd_ctx *ctx, const struct iofd_file_ops *ops, void *priv,
+		      struct iofd_file **out, int *fd);
+/* Undo iofd_file_install after a later failure (the release op is not run). */
+void iofd_file_uninstall(struct iofd_file *file, int fd);
+
+/* ------------------------------------------------------------------ */
+/* Fault queues (fault.c) */
+
+struct iofd_fault_group;
+
+struct iofd_fault {
+	struct iofd_obj obj;
+	struct iofd_fault_group *pending;   /* queued, in order */
+	struct iofd_fault_group *delivered; /* read, awaiting a response */
+	uint64_t responses;
+};
+
+/* Queue one group of page requests (count records, cookie filled at read). */
+int iofd_fault_report(struct iofd_fault *fault, const struct iofd_hwpt_pgfault *recs,
+		      uint32_t count);
 
 /* A decoded ioctl call. */
 struct iofd_ucmd {
@@ -166,9 +271,122 @@ static inline struct iofd_ioas *iofd_ioas_find(struct iofd_ctx *ctx, uint32_t id
 }
 
 /* ------------------------------------------------------------------ */
+/* Devices and HWPTs (device.c, hwpt.c) */
+
+struct iofd_device;
+struct iofd_hwpt;
+
+/* Capabilities a driver is asked about (Linux's enum iommu_cap subset). */
+enum iofd_cap {
+	IOFD_CAP_CACHE_COHERENCY,
+	IOFD_CAP_DIRTY_TRACKING,
+};
+
+/* What an IOMMU driver supplies for its devices.  Nested-domain data and
+ * invalidation entries stay in the caller's memory: the driver copies them
+ * with iofd_copy_driver_data() under Linux's rules. */
+struct iofd_driver {
+	const char *name;
+	/* A paging domain for dev; 0 or -errno (EOPNOTSUPP for flags it
+	 * does not take). */
+	int (*domain_alloc_paging)(struct iofd_device *dev, uint32_t flags,
+				   struct iofd_domain **out);
+	/* A nested domain over parent from the caller's data. */
+	int (*domain_alloc_nested)(struct iofd_ctx *ctx, struct iofd_device *dev,
+				   struct iofd_domain *parent, uint32_t flags, uint32_t data_type,
+				   uint64_t data_uptr, uint32_t data_len, struct iofd_domain **out);
+	/* The driver's consent to attach dev to d: 0 or -errno. */
+	int (*attach)(struct iofd_device *dev, struct iofd_domain *d);
+	/* User cache invalidation on a nested domain: handle *entry_num
+	 * entries, set *entry_num to those done. */
+	int (*cache_invalidate_user)(struct iofd_ctx *ctx, struct iofd_domain *d, uint32_t type,
+				     uint64_t uptr, uint32_t entry_len, uint32_t *entry_num);
+	/* GET_HW_INFO data: fills buf (up to *len bytes), sets *len to its
+	 * full size and *type. */
+	int (*hw_info)(struct iofd_device *dev, void *buf, uint32_t *len, uint32_t *type);
+	bool (*capable)(struct iofd_device *dev, enum iofd_cap cap);
+	void (*device_release)(struct iofd_device *dev);
+};
+
+struct iofd_device {
+	struct iofd_obj obj;
+	const struct iofd_driver *drv;
+	void *drv_data;
+	struct iofd_hwpt *hwpt; /* attached, NULL when blocked */
+	uint8_t max_pasid_log2;
+};
+
+struct iofd_hwpt {
+	struct iofd_obj obj;
+	struct iofd_domain *domain;
+	const struct iofd_driver *drv;
+	struct iofd_ioas *ioas;     /* paging: the IOAS it mirrors */
+	struct iofd_hwpt *parent;   /* nested: the stage-2 paging HWPT */
+	struct iofd_fault *fault;   /* page requests go there */
+	bool auto_domain;           /* made by attaching a device to an IOAS */
+	bool nest_parent;
+	struct iofd_hwpt *next_in_ioas;
+};
+
+static inline struct iofd_device *iofd_device_find(struct iofd_ctx *ctx, uint32_t id)
+{
+	return (struct iofd_device *)iofd_obj_find(ctx, id, IOFD_OBJ_DEVICE);
+}
+
+/* Bind a device of driver drv (a new DEVICE object). */
+int iofd_device_bind(struct iofd_ctx *ctx, const struct iofd_driver *drv, void *drv_data,
+		     struct iofd_device **out);
+/* Attach a bound device to pt_id (an IOAS: an automatic domain is found or
+ * made; or a HWPT), writing the HWPT's ID back; replace=true swaps an
+ * existing attachment.  0 or -errno, nothing changed on failure. */
+int iofd_device_attach(struct iofd_ctx *ctx, struct iofd_device *dev, uint32_t *pt_id,
+		       bool replace);
+void iofd_device_detach(struct iofd_ctx *ctx, struct iofd_device *dev);
+/* The plain attach step: EINVAL if attached elsewhere or the driver refuses. */
+int iofd_device_attach_hwpt(struct iofd_device *dev, struct iofd_hwpt *hwpt);
+/* Copy driver data from the caller under Linux's driver-data rules:
+ * shorter than min_len or longer than ours: EINVAL; missing memory:
+ * EFAULT. */
+int iofd_copy_driver_data(struct iofd_ctx *ctx, void *dst, size_t size, size_t min_len,
+			  uint64_t uptr, uint32_t len);
+
+/* The selftest mock IOMMU driver (mock.c). */
+extern const struct iofd_driver iofd_mock_driver;
+#define IOFD_MOCK_FLAGS_DEVICE_NO_DIRTY (1u << 0)
+#define IOFD_MOCK_FLAGS_DEVICE_HUGE_IOVA (1u << 1)
+#define IOFD_MOCK_FLAGS_DEVICE_PASID (1u << 2)
+int iofd_mock_device_create(struct iofd_ctx *ctx, uint32_t dev_flags, struct iofd_device **out);
+/* The mock page table behind a paging HWPT, NULL if it is not the mock's. */
+struct mock_pt *iofd_mock_pt(struct iofd_hwpt *hwpt);
+/* The nested mock domain's IOTLB array (4 entries), NULL if not the mock's. */
+uint32_t *iofd_mock_iotlb(struct iofd_hwpt *hwpt);
+
+int iofd_hwpt_alloc(struct iofd_ucmd *uc);
+int iofd_get_hw_info(struct iofd_ucmd *uc);
+int iofd_hwpt_set_dirty_tracking(struct iofd_ucmd *uc);
+int iofd_hwpt_get_dirty_bitmap(struct iofd_ucmd *uc);
+int iofd_hwpt_invalidate(struct iofd_ucmd *uc);
+/* Make a paging HWPT over ioas for dev (auto: by attaching to the IOAS);
+ * with attach, dev is attached to it first (Linux's immediate attach). */
+int iofd_hwpt_paging_alloc(struct iofd_ctx *ctx, struct iofd_ioas *ioas, struct iofd_device *dev,
+			   uint32_t flags, bool auto_domain, bool attach, struct iofd_hwpt **out);
+/* Drop a device's use of hwpt; an automatic domain nobody uses goes. */
+void iofd_hwpt_put(struct iofd_ctx *ctx, struct iofd_hwpt *hwpt);
+
+/* ------------------------------------------------------------------ */
 /* IO page table (iopt.c) */
 
-void iopt_init(struct iopt *iopt);
+void iopt_init(struct iopt *iopt, const struct iofd_uaccess *ua);
+/* Attach a domain: raise the alignment to its smallest page (EINVAL above
+ * the host page, EADDRINUSE if an area does not conform), reserve what lies
+ * outside its aperture (EADDRINUSE if mapped), pin and map every area
+ * (EFAULT for missing memory).  Nothing changes on failure. */
+int iopt_table_add_domain(struct iopt *iopt, struct iofd_domain *d);
+void iopt_table_remove_domain(struct iopt *iopt, struct iofd_domain *d);
+/* Map a new area into every attached domain (pinning first); undone on
+ * failure. */
+int iopt_area_fill_domains(struct iopt *iopt, struct iopt_area *area);
+void iopt_area_unfill_domains(struct iopt *iopt, struct iopt_area *area);
 void iopt_fini(struct iopt *iopt);
 uint64_t iopt_page_size(void);
 void iopt_pages_put(struct iofd_pages *pages);
@@ -206,6 +424,9 @@ uint32_t iopt_usable_ranges(struct iopt *iopt, struct iofd_iova_range *out, uint
 /* HUGE_PAGES off: raise alignment to the host page; -EADDRINUSE if an area
  * is not aligned to it. */
 int iopt_set_large_pages(struct iopt *iopt, bool enable);
+/* The alignment areas need now: host page with huge pages off, each
+ * domain's smallest page, each access's. */
+uint64_t iopt_want_alignment(const struct iopt *iopt);
 
 /* ------------------------------------------------------------------ */
 /* Handlers (ioas.c, main.c) */
@@ -223,6 +444,10 @@ int iofd_ioas_unmap(struct iofd_ucmd *uc);
 int iofd_option(struct iofd_ucmd *uc);
 int iofd_vfio_ioas(struct iofd_ucmd *uc);
 int iofd_test_cmd(struct iofd_ucmd *uc);
+/* The access-object ops of IOMMU_TEST_CMD (access.c); EOPNOTSUPP for ops
+ * nobody serves. */
+int iofd_test_access_cmd(struct iofd_ucmd *uc);
+int iofd_fault_alloc(struct iofd_ucmd *uc);
 /* VFIO type1 container ioctls (nr < 0x80); -ENOTTY for others. */
 long iofd_vfio_ioctl(struct iofd_ctx *ctx, unsigned long request, uint64_t arg);
 

@@ -80,7 +80,7 @@ uint64_t iopt_page_size(void)
 	return page;
 }
 
-void iopt_init(struct iopt *iopt)
+void iopt_init(struct iopt *iopt, const struct iofd_uaccess *ua)
 {
 	memset(iopt, 0, sizeof(*iopt));
 	RB_INIT(&iopt->areas);
@@ -88,12 +88,15 @@ void iopt_init(struct iopt *iopt)
 	RB_INIT(&iopt->allowed);
 	iopt->iova_alignment = 1;
 	iopt->large_pages_disabled = false;
+	iopt->ua = ua;
 }
 
 void iopt_pages_put(struct iofd_pages *pages)
 {
-	if (pages && --pages->refs == 0)
+	if (pages && --pages->refs == 0) {
+		free(pages->pin_users);
 		free(pages);
+	}
 }
 
 static void iopt_free_tree(struct iopt_tree *t, void (*fn)(struct iopt_node *))
@@ -119,6 +122,7 @@ static void iopt_node_free(struct iopt_node *n)
 
 void iopt_fini(struct iopt *iopt)
 {
+	free(iopt->domains);
 	iopt_free_tree(&iopt->areas, iopt_area_free);
 	iopt_free_tree(&iopt->reserved, iopt_node_free);
 	iopt_free_tree(&iopt->allowed, iopt_node_free);
@@ -290,6 +294,20 @@ int iopt_map_segments(struct iopt *iopt, uint64_t *iova, bool fixed,
 		iopt_tree_insert(&iopt->areas, &area->node);
 		pos += segs[i].length;
 	}
+	/* Pin and map into the attached domains; any failure undoes it all. */
+	for (size_t i = 0; i < nsegs; i++) {
+		rc = iopt_area_fill_domains(iopt, areas[i]);
+		if (rc) {
+			for (size_t j = 0; j < nsegs; j++) {
+				if (j < i)
+					iopt_area_unfill_domains(iopt, areas[j]);
+				iopt_tree_remove(&iopt->areas, &areas[j]->node);
+				iopt_area_free(&areas[j]->node);
+			}
+			free(areas);
+			return rc;
+		}
+	}
 	free(areas);
 	return 0;
 }
@@ -350,6 +368,7 @@ int iopt_unmap_range(struct iopt *iopt, uint64_t start, uint64_t last, bool all,
 	}
 	while ((n = iopt_tree_first(&iopt->areas, start, last))) {
 		total += n->last - n->start + 1;
+		iopt_area_unfill_domains(iopt, (struct iopt_area *)n);
 		iopt_tree_remove(&iopt->areas, n);
 		iopt_area_free(n);
 	}
@@ -502,9 +521,17 @@ uint32_t iopt_usable_ranges(struct iopt *iopt, struct iofd_iova_range *out, uint
 
 /* The alignment every area must keep: the host page when huge pages are
  * off, else 1 (attached domains will raise it to their smallest page). */
-static uint64_t iopt_want_alignment(const struct iopt *iopt)
+uint64_t iopt_want_alignment(const struct iopt *iopt)
 {
-	return iopt->large_pages_disabled ? iopt_page_size() : 1;
+	uint64_t align = iopt->large_pages_disabled ? iopt_page_size() : 1;
+	for (unsigned i = 0; i < iopt->ndomains; i++) {
+		uint64_t smallest = iopt->domains[i]->pgsize_bitmap & -iopt->domains[i]->pgsize_bitmap;
+		if (smallest > align)
+			align = smallest;
+	}
+	if (iopt->access_alignment > align)
+		align = iopt->access_alignment;
+	return align;
 }
 
 int iopt_set_large_pages(struct iopt *iopt, bool enable)
@@ -516,17 +543,22 @@ int iopt_set_large_pages(struct iopt *iopt, bool enable)
 	}
 	if (iopt->large_pages_disabled)
 		return 0;
-	uint64_t align = iopt_page_size();
+	/* Linux cannot re-map what domains already hold in large pages. */
+	if (iopt->ndomains && !iopt_tree_empty(&iopt->areas))
+		return -EINVAL;
+	iopt->large_pages_disabled = true;
+	uint64_t align = iopt_want_alignment(iopt);
 	for (struct iopt_node *n = iopt_tree_min(&iopt->areas); n;
 	     n = iopt_tree_succ(&iopt->areas, n)) {
 		struct iopt_area *area = (struct iopt_area *)n;
 		uint64_t uva = area->pages->uva + area->pages_off;
 		if (!is_aligned(n->start, align) || !is_aligned(n->last - n->start + 1, align) ||
-		    !is_aligned(uva % iopt_page_size(), align))
+		    !is_aligned(uva % iopt_page_size(), align)) {
+			iopt->large_pages_disabled = false;
 			return -EADDRINUSE;
+		}
 	}
-	iopt->large_pages_disabled = true;
-	iopt->iova_alignment = iopt_want_alignment(iopt);
+	iopt->iova_alignment = align;
 	return 0;
 }
 
@@ -547,6 +579,23 @@ int iopt_cut(struct iopt *iopt, uint64_t at)
 	tail->pages = area->pages;
 	tail->pages_off = area->pages_off + (at + 1 - n->start);
 	tail->flags = area->flags;
+	if (area->pinned) {
+		/* Each half holds its own pins; taken before the whole's are
+		 * dropped, so no page is unpinned in between. */
+		uint64_t head_len = at + 1 - n->start, tail_len = n->last - at;
+		int rc = iofd_pages_pin(area->pages, area->pages_off, head_len);
+		if (!rc) {
+			rc = iofd_pages_pin(area->pages, tail->pages_off, tail_len);
+			if (rc)
+				iofd_pages_unpin(area->pages, area->pages_off, head_len);
+		}
+		if (rc) {
+			free(tail);
+			return rc;
+		}
+		iofd_pages_unpin(area->pages, area->pages_off, head_len + tail_len);
+		tail->pinned = true;
+	}
 	area->pages->refs++;
 	n->last = at; /* the start, and so the tree order, is unchanged */
 	iopt_tree_insert(&iopt->areas, &tail->node);

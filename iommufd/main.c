@@ -13,6 +13,7 @@
  * ioctl leaves the context as it was.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -47,7 +48,42 @@ static int self_write(void *opaque, uint64_t uaddr, const void *src, size_t len)
 	return n == (ssize_t)len ? 0 : -EFAULT;
 }
 
-const struct iofd_uaccess iofd_uaccess_self = {self_read, self_write, NULL, NULL};
+/* Is [uaddr, uaddr + len) covered by mappings of /proc/<pid>/maps with the
+ * wanted permissions? */
+int iofd_probe_maps(int pid, uint64_t uaddr, uint64_t len, bool write)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -EFAULT;
+	uint64_t want = uaddr, end = uaddr + len;
+	char line[512];
+	while (want < end && fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi;
+		char perms[5];
+		if (sscanf(line, "%llx-%llx %4s", &lo, &hi, perms) != 3)
+			continue;
+		if (hi <= want)
+			continue;
+		if (lo > want)
+			break; /* a hole */
+		if (perms[0] != 'r' || (write && perms[1] != 'w'))
+			break;
+		want = hi;
+	}
+	fclose(f);
+	return want >= end ? 0 : -EFAULT;
+}
+
+static int self_probe(void *opaque, uint64_t uaddr, uint64_t len, bool write)
+{
+	(void)opaque;
+	return iofd_probe_maps(getpid(), uaddr, len, write);
+}
+
+const struct iofd_uaccess iofd_uaccess_self = {
+	.read = self_read, .write = self_write, .probe = self_probe};
 
 /* Whether this process holds an effective capability. */
 static bool self_capable(int cap)
@@ -196,6 +232,16 @@ static const struct iofd_op iofd_ops[] = {
 	OP(IOFD_NR_IOAS_UNMAP, struct iofd_ioas_unmap, length, iofd_ioas_unmap),
 	OP(IOFD_NR_OPTION, struct iofd_option, val64, iofd_option),
 	OP(IOFD_NR_VFIO_IOAS, struct iofd_vfio_ioas, reserved, iofd_vfio_ioas),
+	OP(IOFD_NR_HWPT_ALLOC, struct iofd_hwpt_alloc, reserved, iofd_hwpt_alloc),
+	[IOFD_NR_GET_HW_INFO - IOFD_NR_DESTROY] = {sizeof(struct iofd_hw_info),
+						   offsetof(struct iofd_hw_info, out_capabilities),
+						   iofd_get_hw_info, IOFD_ABI_6_12},
+	OP(IOFD_NR_HWPT_SET_DIRTY_TRACKING, struct iofd_hwpt_set_dirty_tracking, reserved,
+	   iofd_hwpt_set_dirty_tracking),
+	OP(IOFD_NR_HWPT_GET_DIRTY_BITMAP, struct iofd_hwpt_get_dirty_bitmap, data,
+	   iofd_hwpt_get_dirty_bitmap),
+	OP(IOFD_NR_HWPT_INVALIDATE, struct iofd_hwpt_invalidate, reserved, iofd_hwpt_invalidate),
+	OP(IOFD_NR_FAULT_QUEUE_ALLOC, struct iofd_fault_alloc, out_fault_fd, iofd_fault_alloc),
 	OP(IOFD_NR_TEST_CMD, struct iofd_test_cmd, last, iofd_test_cmd),
 };
 
@@ -273,6 +319,7 @@ struct iofd_ctx *iofd_open(const struct iofd_uaccess *ua, enum iofd_abi abi)
 	struct iofd_ctx *ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return NULL;
+	ctx->refs = 1;
 	ctx->ua = *ua;
 	ctx->abi = abi;
 	ctx->test_memory_limit = 65536;
@@ -281,7 +328,13 @@ struct iofd_ctx *iofd_open(const struct iofd_uaccess *ua, enum iofd_abi abi)
 
 void iofd_close(struct iofd_ctx *ctx)
 {
-	if (!ctx)
+	if (ctx)
+		iofd_ctx_put(ctx);
+}
+
+void iofd_ctx_put(struct iofd_ctx *ctx)
+{
+	if (--ctx->refs)
 		return;
 	/* Dependents first: keep destroying objects nobody uses until none is left. */
 	while (ctx->objects) {

@@ -1,27 +1,221 @@
 /*
  * iommufd/selftest.c - IOMMU_TEST_CMD, the kernel selftest's own ioctl.
  *
- * The selftest (tools/testing/selftests/iommu/) reserves IOVA and creates
- * its devices through this ioctl.  Served so far: ADD_RESERVED and
- * SET_TEMP_MEMORY_LIMIT.  The ops that need the mock IOMMU (devices,
- * domains, accesses, dirty bits, faults) answer EOPNOTSUPP, as a kernel
- * without them would, until formats/mock/ exists.
+ * The selftest (tools/testing/selftests/iommu/) creates its devices and
+ * inspects the mock IOMMU's state through this ioctl.  Each op answers
+ * from the model's own books: the mock page tables (formats/mock/), the
+ * process-wide pin table, the nested domains' IOTLB arrays.  Checks run in
+ * the order of Linux's drivers/iommu/iommufd/selftest.c, so a bad call gets
+ * the same errno.
  */
 #include <errno.h>
+#include <stdlib.h>
 
+#include "formats/mock/mock.h"
 #include "iommufd/iofd_int.h"
 
-static int iofd_test_add_reserved(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
+/* The handle MOCK_DOMAIN returns as out_stdev_id: destroying it unplugs
+ * the mock device. */
+struct iofd_stdev {
+	struct iofd_obj obj;
+	struct iofd_device *dev;
+};
+
+static void stdev_destroy(struct iofd_ctx *ctx, struct iofd_obj *obj)
 {
+	struct iofd_stdev *st = (struct iofd_stdev *)obj;
+	if (st->dev) {
+		iofd_device_detach(ctx, st->dev);
+		iofd_obj_del(ctx, &st->dev->obj);
+	}
+	free(st);
+}
+
+static int test_add_reserved(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
+{
+	uint64_t last;
+	if (cmd->add_reserved.length == 0)
+		return -EINVAL;
+	if (__builtin_add_overflow(cmd->add_reserved.start, cmd->add_reserved.length - 1, &last))
+		return -EOVERFLOW;
 	struct iofd_ioas *ioas = iofd_ioas_find(ctx, cmd->id);
 	if (!ioas)
 		return -ENOENT;
-	uint64_t last;
-	if (cmd->add_reserved.length == 0 ||
-	    __builtin_add_overflow(cmd->add_reserved.start, cmd->add_reserved.length - 1, &last))
-		return -EINVAL;
 	/* Reservations made by the test belong to the IOAS itself. */
 	return iopt_reserve(&ioas->iopt, cmd->add_reserved.start, last, ioas);
+}
+
+static int test_mock_domain(struct iofd_ucmd *uc, struct iofd_test_cmd *cmd)
+{
+	struct iofd_ctx *ctx = uc->ctx;
+	/* IDs in Linux's order: the handle, the device, then the HWPT. */
+	struct iofd_stdev *st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	int rc = iofd_obj_add(ctx, &st->obj, IOFD_OBJ_SELFTEST, stdev_destroy);
+	if (rc) {
+		free(st);
+		return rc;
+	}
+	uint32_t flags = cmd->op == IOFD_TEST_OP_MOCK_DOMAIN_FLAGS ? cmd->mock_domain.dev_flags : 0;
+	struct iofd_device *dev;
+	rc = iofd_mock_device_create(ctx, flags, &dev);
+	if (rc)
+		goto out;
+	st->dev = dev;
+	uint32_t pt_id = cmd->id;
+	rc = iofd_device_attach(ctx, dev, &pt_id, false);
+	if (rc)
+		goto out;
+	cmd->mock_domain.out_hwpt_id = pt_id;
+	cmd->mock_domain.out_stdev_id = st->obj.id;
+	cmd->mock_domain.out_idev_id = dev->obj.id;
+	rc = iofd_ucmd_respond(uc);
+out:
+	if (rc)
+		iofd_obj_del(ctx, &st->obj);
+	return rc;
+}
+
+static int test_mock_domain_replace(struct iofd_ucmd *uc, struct iofd_test_cmd *cmd)
+{
+	struct iofd_stdev *st = (struct iofd_stdev *)iofd_obj_find(uc->ctx, cmd->id,
+								  IOFD_OBJ_SELFTEST);
+	if (!st)
+		return -ENOENT;
+	uint32_t pt_id = cmd->mock_domain_replace.pt_id;
+	int rc = iofd_device_attach(uc->ctx, st->dev, &pt_id, true);
+	if (rc)
+		return rc;
+	cmd->mock_domain_replace.pt_id = pt_id;
+	return iofd_ucmd_respond(uc);
+}
+
+/* The mock paging domain behind hwpt id; -ENOENT/-EINVAL as Linux. */
+static int get_mock_pt(struct iofd_ctx *ctx, uint32_t id, struct iofd_hwpt **hwpt,
+		       struct mock_pt **pt)
+{
+	*hwpt = (struct iofd_hwpt *)iofd_obj_find(ctx, id, IOFD_OBJ_HWPT_PAGING);
+	if (!*hwpt)
+		return -ENOENT;
+	*pt = iofd_mock_pt(*hwpt);
+	return *pt ? 0 : -EINVAL;
+}
+
+/* Every IO page under iova must map the frame pinned under uptr. */
+static int test_md_check_map(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
+{
+	uint64_t iova = cmd->check_map.iova, len = cmd->check_map.length;
+	uint64_t uptr = cmd->check_map.uptr, end;
+	if (iova % MOCK_IO_PAGE_SIZE || len % MOCK_IO_PAGE_SIZE || uptr % MOCK_IO_PAGE_SIZE ||
+	    __builtin_add_overflow(uptr, len, &end))
+		return -EINVAL;
+	struct iofd_hwpt *hwpt;
+	struct mock_pt *pt;
+	int rc = get_mock_pt(ctx, cmd->id, &hwpt, &pt);
+	if (rc)
+		return rc;
+	const uint64_t psz = iopt_page_size();
+	for (; len; len -= MOCK_IO_PAGE_SIZE, iova += MOCK_IO_PAGE_SIZE, uptr += MOCK_IO_PAGE_SIZE) {
+		if (iofd_uaccess_probe(&ctx->ua, uptr & ~(psz - 1), psz, false))
+			return -EFAULT;
+		uint64_t frame, pte = mock_pt_entry(pt, iova);
+		if (!pte || !iofd_pin_frame(ctx->ua.mm, uptr & ~(psz - 1), &frame) ||
+		    mock_pte_phys(pte) != frame * psz + uptr % psz)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* Each host page must hold exactly `refs` pins. */
+static int test_md_check_refs(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
+{
+	const uint64_t psz = iopt_page_size();
+	uint64_t uptr = cmd->check_refs.uptr, len = cmd->check_refs.length, end;
+	if (len % psz || uptr % psz || __builtin_add_overflow(uptr, len, &end))
+		return -EINVAL;
+	for (; len; len -= psz, uptr += psz) {
+		if (iofd_uaccess_probe(&ctx->ua, uptr, psz, false))
+			return -EFAULT;
+		if (iofd_pin_count(ctx->ua.mm, uptr) != cmd->check_refs.refs)
+			return -EIO;
+	}
+	return 0;
+}
+
+static int test_md_check_iotlb(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
+{
+	struct iofd_hwpt *hwpt =
+		(struct iofd_hwpt *)iofd_obj_find(ctx, cmd->id, IOFD_OBJ_HWPT_NESTED);
+	if (!hwpt)
+		return -ENOENT;
+	uint32_t *iotlb = iofd_mock_iotlb(hwpt);
+	if (!iotlb)
+		return -EINVAL;
+	if (cmd->check_iotlb.id > 3 || iotlb[cmd->check_iotlb.id] != cmd->check_iotlb.iotlb)
+		return -EINVAL;
+	return 0;
+}
+
+/* Mark IO pages dirty from a bitmap, as a device writing them would. */
+static int test_dirty(struct iofd_ucmd *uc, struct iofd_test_cmd *cmd)
+{
+	struct iofd_ctx *ctx = uc->ctx;
+	uint64_t iova = cmd->dirty.iova, len = cmd->dirty.length, psize = cmd->dirty.page_size;
+	if (!psize || !len || iova % psize || len % psize || !cmd->dirty.uptr)
+		return -EINVAL;
+	uint64_t max = len / psize;
+	if (max > (16ull << 20) * 8)
+		return -EOVERFLOW;
+	struct iofd_hwpt *hwpt;
+	struct mock_pt *pt;
+	int rc = get_mock_pt(ctx, cmd->id, &hwpt, &pt);
+	if (rc)
+		return rc;
+	if (!pt->dirty_tracking)
+		return -EINVAL;
+	uint8_t *bits = malloc((max + 7) / 8);
+	if (!bits)
+		return -ENOMEM;
+	if (ctx->ua.read(ctx->ua.opaque, cmd->dirty.uptr, bits, (max + 7) / 8)) {
+		free(bits);
+		return -EFAULT;
+	}
+	uint64_t count = 0;
+	for (uint64_t i = 0; i < max; i++) {
+		if (!(bits[i / 8] & (1u << (i % 8))))
+			continue;
+		/* Linux indexes the mock's slots by iova / page_size here. */
+		if (mock_pt_slot_update(pt, (iova + i * psize) / psize, MOCK_PTE_DIRTY, 0))
+			count++;
+	}
+	free(bits);
+	cmd->dirty.out_nr_dirty = count;
+	return iofd_ucmd_respond(uc);
+}
+
+static int test_trigger_iopf(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
+{
+	struct iofd_device *dev = iofd_device_find(ctx, cmd->trigger_iopf.dev_id);
+	if (!dev)
+		return -ENOENT;
+	if (dev->drv != &iofd_mock_driver)
+		return -EINVAL;
+	/* A page request reaches the fault queue of the HWPT the device is
+	 * attached to; with none, the IOMMU answers it and nobody sees it. */
+	if (!dev->hwpt || !dev->hwpt->fault)
+		return 0;
+	struct iofd_hwpt_pgfault rec = {
+		.flags = IOFD_PGFAULT_FLAGS_LAST_PAGE |
+			 (cmd->trigger_iopf.pasid ? IOFD_PGFAULT_FLAGS_PASID_VALID : 0),
+		.dev_id = dev->obj.id,
+		.pasid = cmd->trigger_iopf.pasid,
+		.grpid = cmd->trigger_iopf.grpid,
+		.perm = cmd->trigger_iopf.perm,
+		.addr = cmd->trigger_iopf.addr,
+	};
+	iofd_fault_report(dev->hwpt->fault, &rec, 1);
+	return 0;
 }
 
 int iofd_test_cmd(struct iofd_ucmd *uc)
@@ -29,13 +223,31 @@ int iofd_test_cmd(struct iofd_ucmd *uc)
 	struct iofd_test_cmd *cmd = uc->cmd;
 	switch (cmd->op) {
 	case IOFD_TEST_OP_ADD_RESERVED:
-		return iofd_test_add_reserved(uc->ctx, cmd);
+		return test_add_reserved(uc->ctx, cmd);
+	case IOFD_TEST_OP_MOCK_DOMAIN:
+	case IOFD_TEST_OP_MOCK_DOMAIN_FLAGS:
+		return test_mock_domain(uc, cmd);
+	case IOFD_TEST_OP_MOCK_DOMAIN_REPLACE:
+		return test_mock_domain_replace(uc, cmd);
+	case IOFD_TEST_OP_MD_CHECK_MAP:
+		return test_md_check_map(uc->ctx, cmd);
+	case IOFD_TEST_OP_MD_CHECK_REFS:
+		return test_md_check_refs(uc->ctx, cmd);
+	case IOFD_TEST_OP_MD_CHECK_IOTLB:
+		return test_md_check_iotlb(uc->ctx, cmd);
 	case IOFD_TEST_OP_SET_TEMP_MEMORY_LIMIT:
-		/* Linux shrinks its internal pin batches; the model has none,
-		 * so the limit is only remembered. */
+		/* Linux shrinks its internal pin batches (never below one
+		 * 12-byte element); the model has none, so the limit is only
+		 * remembered. */
+		if (cmd->memory_limit.limit < sizeof(unsigned long) + sizeof(uint32_t))
+			return -EINVAL;
 		uc->ctx->test_memory_limit = cmd->memory_limit.limit;
 		return 0;
+	case IOFD_TEST_OP_DIRTY:
+		return test_dirty(uc, cmd);
+	case IOFD_TEST_OP_TRIGGER_IOPF:
+		return test_trigger_iopf(uc->ctx, cmd);
 	default:
-		return -EOPNOTSUPP;
+		return iofd_test_access_cmd(uc);
 	}
 }

@@ -158,6 +158,160 @@ struct iofd_vfio_ioas {
 	uint16_t reserved;
 };
 
+/* IOMMU_HWPT_ALLOC */
+enum iofd_hwpt_alloc_flags {
+	IOFD_HWPT_ALLOC_NEST_PARENT = 1u << 0,
+	IOFD_HWPT_ALLOC_DIRTY_TRACKING = 1u << 1,
+	IOFD_HWPT_FAULT_ID_VALID = 1u << 2,
+	IOFD_HWPT_ALLOC_PASID = 1u << 3, /* newer than 6.12 */
+};
+
+enum iofd_hwpt_data_type {
+	IOFD_HWPT_DATA_NONE = 0,
+	IOFD_HWPT_DATA_VTD_S1 = 1,
+	IOFD_HWPT_DATA_ARM_SMMUV3 = 2,
+	IOFD_HWPT_DATA_SELFTEST = 0xdead,
+};
+
+struct iofd_hwpt_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t dev_id;
+	uint32_t pt_id;
+	uint32_t out_hwpt_id;
+	uint32_t reserved;
+	uint32_t data_type;
+	uint32_t data_len;
+	iofd_u64 data_uptr;
+	uint32_t fault_id;
+	uint32_t reserved2;
+};
+
+/* IOMMU_GET_HW_INFO */
+enum iofd_hw_info_type {
+	IOFD_HW_INFO_TYPE_NONE = 0,
+	IOFD_HW_INFO_TYPE_INTEL_VTD = 1,
+	IOFD_HW_INFO_TYPE_ARM_SMMUV3 = 2,
+	IOFD_HW_INFO_TYPE_SELFTEST = 0xfeedbeef,
+};
+
+#define IOFD_HW_INFO_FLAG_INPUT_TYPE (1u << 0)
+
+enum iofd_hw_capabilities {
+	IOFD_HW_CAP_DIRTY_TRACKING = 1u << 0,
+	IOFD_HW_CAP_PCI_PASID_EXEC = 1u << 1,
+	IOFD_HW_CAP_PCI_PASID_PRIV = 1u << 2,
+};
+
+struct iofd_hw_info {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t dev_id;
+	uint32_t data_len;
+	iofd_u64 data_uptr;
+	uint32_t data_type; /* in with FLAG_INPUT_TYPE, out always */
+	uint8_t out_max_pasid_log2;
+	uint8_t reserved[3];
+	iofd_u64 out_capabilities;
+};
+
+/* IOMMU_HWPT_SET_DIRTY_TRACKING */
+#define IOFD_HWPT_DIRTY_TRACKING_ENABLE 1u
+
+struct iofd_hwpt_set_dirty_tracking {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t hwpt_id;
+	uint32_t reserved;
+};
+
+/* IOMMU_HWPT_GET_DIRTY_BITMAP */
+#define IOFD_HWPT_GET_DIRTY_BITMAP_NO_CLEAR 1u
+
+struct iofd_hwpt_get_dirty_bitmap {
+	uint32_t size;
+	uint32_t hwpt_id;
+	uint32_t flags;
+	uint32_t reserved;
+	iofd_u64 iova;
+	iofd_u64 length;
+	iofd_u64 page_size;
+	iofd_u64 data; /* user pointer to the bitmap */
+};
+
+/* IOMMU_HWPT_INVALIDATE */
+enum iofd_hwpt_invalidate_data_type {
+	IOFD_HWPT_INVALIDATE_DATA_VTD_S1 = 0,
+	IOFD_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 = 1,
+	IOFD_HWPT_INVALIDATE_DATA_SELFTEST = 0xdeadbeef,
+};
+
+struct iofd_hwpt_invalidate {
+	uint32_t size;
+	uint32_t hwpt_id;
+	iofd_u64 data_uptr;
+	uint32_t data_type;
+	uint32_t entry_len;
+	uint32_t entry_num; /* in: entries; out: entries handled */
+	uint32_t reserved;
+};
+
+#define IOFD_INVALIDATE_ENTRY_NUM_MAX (1u << 19)
+
+/* The selftest's driver data (drivers/iommu/iommufd/iommufd_test.h). */
+struct iofd_test_hw_info {
+	uint32_t flags;
+	uint32_t test_reg;
+};
+#define IOFD_HW_INFO_SELFTEST_REGVAL 0xdeadbeefu
+
+struct iofd_hwpt_selftest {
+	uint32_t iotlb;
+};
+
+#define IOFD_TEST_INVALIDATE_FLAG_ALL (1u << 0)
+struct iofd_hwpt_invalidate_selftest {
+	uint32_t flags;
+	uint32_t iotlb_id;
+};
+
+/* IOMMU_FAULT_QUEUE_ALLOC */
+struct iofd_fault_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t out_fault_id;
+	uint32_t out_fault_fd;
+};
+
+/* One page request, as read(2) from a fault queue descriptor returns it. */
+enum iofd_pgfault_flags {
+	IOFD_PGFAULT_FLAGS_PASID_VALID = 1u << 0,
+	IOFD_PGFAULT_FLAGS_LAST_PAGE = 1u << 1,
+};
+
+struct iofd_hwpt_pgfault {
+	uint32_t flags;
+	uint32_t dev_id;
+	uint32_t pasid;
+	uint32_t grpid;
+	uint32_t perm;
+	uint32_t reserved;
+	iofd_u64 addr;
+	uint32_t length;
+	uint32_t cookie;
+};
+
+/* The answer written back to a fault queue descriptor. */
+enum iofd_page_resp_code {
+	IOFD_PAGE_RESP_SUCCESS = 0,
+	IOFD_PAGE_RESP_INVALID = 1,
+};
+
+struct iofd_hwpt_page_response {
+	uint32_t cookie;
+	uint32_t code;
+};
+
 /* IOMMU_IOAS_CHANGE_PROCESS */
 struct iofd_ioas_change_process {
 	uint32_t size;
@@ -206,6 +360,62 @@ struct iofd_test_cmd {
 			uint32_t limit; /* pages */
 		} memory_limit;
 		struct {
+			uint32_t out_stdev_id;
+			uint32_t out_hwpt_id;
+			uint32_t out_idev_id;
+			uint32_t dev_flags; /* MOCK_DOMAIN_FLAGS only */
+		} mock_domain;
+		struct {
+			uint32_t pt_id;
+		} mock_domain_replace;
+		struct {
+			iofd_u64 iova;
+			iofd_u64 length;
+			iofd_u64 uptr;
+		} check_map;
+		struct {
+			uint32_t out_access_fd;
+			uint32_t flags;
+		} create_access;
+		struct {
+			uint32_t access_pages_id;
+		} destroy_access_pages;
+		struct {
+			uint32_t flags;
+			uint32_t out_access_pages_id;
+			iofd_u64 iova;
+			iofd_u64 length;
+			iofd_u64 uptr;
+		} access_pages;
+		struct {
+			iofd_u64 iova;
+			iofd_u64 length;
+			iofd_u64 uptr;
+			uint32_t flags;
+		} access_rw;
+		struct {
+			uint32_t ioas_id;
+		} access_replace_ioas;
+		struct {
+			uint32_t flags;
+			iofd_u64 iova;
+			iofd_u64 length;
+			iofd_u64 page_size;
+			iofd_u64 uptr;
+			iofd_u64 out_nr_dirty;
+		} dirty;
+		struct {
+			uint32_t id;
+			uint32_t iotlb;
+		} check_iotlb;
+		struct {
+			uint32_t dev_id;
+			uint32_t pasid;
+			uint32_t grpid;
+			uint32_t perm;
+			iofd_u64 addr;
+		} trigger_iopf;
+		struct {
 			iofd_u64 length;
 			iofd_u64 uptr;
 			uint32_t refs;
@@ -232,6 +442,20 @@ _Static_assert(sizeof(struct iofd_ioas_unmap) == 24, "iommu_ioas_unmap");
 _Static_assert(sizeof(struct iofd_option) == 24, "iommu_option");
 _Static_assert(sizeof(struct iofd_vfio_ioas) == 12, "iommu_vfio_ioas");
 _Static_assert(sizeof(struct iofd_ioas_change_process) == 8, "iommu_ioas_change_process");
+_Static_assert(sizeof(struct iofd_fault_alloc) == 16, "iommu_fault_alloc");
+_Static_assert(sizeof(struct iofd_hwpt_alloc) == 48, "iommu_hwpt_alloc");
+_Static_assert(offsetof(struct iofd_hwpt_alloc, reserved) == 20, "iommu_hwpt_alloc.__reserved");
+_Static_assert(offsetof(struct iofd_hwpt_alloc, fault_id) == 40, "iommu_hwpt_alloc.fault_id");
+_Static_assert(sizeof(struct iofd_hw_info) == 40, "iommu_hw_info");
+_Static_assert(offsetof(struct iofd_hw_info, out_capabilities) == 32, "iommu_hw_info caps");
+_Static_assert(sizeof(struct iofd_hwpt_set_dirty_tracking) == 16, "set_dirty_tracking");
+_Static_assert(sizeof(struct iofd_hwpt_get_dirty_bitmap) == 48, "get_dirty_bitmap");
+_Static_assert(sizeof(struct iofd_hwpt_invalidate) == 32, "iommu_hwpt_invalidate");
+_Static_assert(offsetof(struct iofd_test_cmd, dirty.out_nr_dirty) == 56, "test dirty");
+_Static_assert(offsetof(struct iofd_test_cmd, trigger_iopf.addr) == 32, "test trigger_iopf");
+_Static_assert(sizeof(struct iofd_hwpt_pgfault) == 40, "iommu_hwpt_pgfault");
+_Static_assert(offsetof(struct iofd_hwpt_pgfault, addr) == 24, "iommu_hwpt_pgfault.addr");
+_Static_assert(sizeof(struct iofd_hwpt_page_response) == 8, "iommu_hwpt_page_response");
 _Static_assert(sizeof(struct iofd_test_cmd) == 72, "iommu_test_cmd");
 _Static_assert(offsetof(struct iofd_test_cmd, last) == 64, "iommu_test_cmd.last");
 _Static_assert(offsetof(struct iofd_test_cmd, add_reserved) == 16, "iommu_test_cmd union");

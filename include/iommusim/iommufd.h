@@ -22,16 +22,37 @@
 extern "C" {
 #endif
 
+/* A descriptor an ioctl creates (see install_file below). */
+struct iofd_file;
+
 /* How the dispatcher reaches the calling program's memory. */
 struct iofd_uaccess {
 	/* Copy len bytes from the caller's address uaddr; 0 or -EFAULT. */
 	int (*read)(void *opaque, uint64_t uaddr, void *dst, size_t len);
 	/* Copy len bytes to the caller's address uaddr; 0 or -EFAULT. */
 	int (*write)(void *opaque, uint64_t uaddr, const void *src, size_t len);
+	/* Is [uaddr, uaddr + len) mapped in the caller, readable (and
+	 * writable if `write`)?  0 or -EFAULT.  Asked before pages are pinned,
+	 * as the kernel's get_user_pages would fail.  NULL: each page is read. */
+	int (*probe)(void *opaque, uint64_t uaddr, uint64_t len, bool write);
 	/* Does the caller hold capability `cap` (Linux numbering, e.g. 24 for
 	 * CAP_SYS_RESOURCE)?  NULL: the answer for this process. */
 	bool (*capable)(void *opaque, int cap);
+	/* Give the caller a new descriptor for `file` (a fault queue, a vEVENT
+	 * queue, a selftest access object); returns the descriptor number or a
+	 * negative errno.  The transport owns the reference it is given and
+	 * drops it with iofd_file_release() when the caller's last copy of the
+	 * descriptor closes.  NULL: ioctls that create descriptors fail with
+	 * EOPNOTSUPP. */
+	int (*install_file)(void *opaque, struct iofd_file *file);
+	/* Undo install_file when the ioctl fails after it (its reply could not
+	 * be written): close descriptor `fd` without releasing the file. */
+	void (*uninstall_file)(void *opaque, int fd);
 	void *opaque;
+	/* Which address space the caller lives in (e.g. its pid; 0 for this
+	 * process): pins are counted per (address space, page), across every
+	 * open /dev/iommu. */
+	uint64_t mm;
 };
 
 /*
@@ -63,6 +84,19 @@ void iofd_close(struct iofd_ctx *ctx);
 
 /* Serve one ioctl: 0 (or a non-negative result), or a negative errno. */
 long iofd_ioctl(struct iofd_ctx *ctx, unsigned long request, uint64_t arg);
+
+/*
+ * Descriptors created by ioctls.  Each call takes a buffer in the
+ * transport's own memory; the answers are read(2)/write(2)'s: a byte count
+ * or a negative errno.  A file keeps its context alive: iofd_close() of
+ * the /dev/iommu context frees it only after its files are released.
+ * Nothing here blocks: a read with nothing queued gives -EAGAIN.
+ */
+long iofd_file_read(struct iofd_file *file, void *buf, size_t len, uint64_t offset);
+long iofd_file_write(struct iofd_file *file, const void *buf, size_t len, uint64_t offset);
+/* POLLIN when there is something to read, POLLOUT when a write would be taken. */
+unsigned iofd_file_poll(struct iofd_file *file);
+void iofd_file_release(struct iofd_file *file);
 
 /* Number of live objects (IOAS, HWPT, device, ...), for tests and --stats. */
 size_t iofd_object_count(const struct iofd_ctx *ctx);

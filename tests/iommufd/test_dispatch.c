@@ -236,8 +236,9 @@ static const struct len_case len_cases[] = {
 	{IOFD_NR_IOAS_UNMAP, 24, 24, -ENOENT, 0},
 	{IOFD_NR_OPTION, 24, 24, -EBUSY, 0},	/* RLIMIT SET 0 with objects, capable */
 	{IOFD_NR_VFIO_IOAS, 12, 12, -ENODEV, 0},
-	/* TEST_CMD ADD_RESERVED on IOAS 0: lookup fails (ALLOW_IOVAS). */
-	{IOFD_NR_TEST_CMD, 72, 68, -ENOENT, IOFD_TEST_OP_ADD_RESERVED},
+	/* TEST_CMD ADD_RESERVED of length 0: Linux checks the length before
+	 * looking the IOAS up (drivers/iommu/iommufd/selftest.c). */
+	{IOFD_NR_TEST_CMD, 72, 68, -EINVAL, IOFD_TEST_OP_ADD_RESERVED},
 };
 
 /* All zeros except size, the test op and one trailing byte. */
