@@ -302,7 +302,9 @@ int iopt_map_segments(struct iopt *iopt, uint64_t *iova, bool fixed,
 				if (j < i)
 					iopt_area_unfill_domains(iopt, areas[j]);
 				iopt_tree_remove(&iopt->areas, &areas[j]->node);
-				iopt_area_free(&areas[j]->node);
+				/* The caller still owns pages it made for us. */
+				areas[j]->pages->refs--;
+				free(areas[j]);
 			}
 			free(areas);
 			return rc;

@@ -110,7 +110,8 @@ static int vfio_unmap_dma(struct iofd_ctx *ctx, uint64_t arg)
 			if (rc)
 				return rc;
 		}
-		rc = iopt_unmap_range(&ioas->iopt, unmap.iova, last, false, &unmapped);
+		/* Unlike IOAS_UNMAP, an empty range is no error here. */
+		rc = iopt_unmap_range(&ioas->iopt, unmap.iova, last, true, &unmapped);
 	}
 	if (rc)
 		return rc;
