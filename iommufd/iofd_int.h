@@ -73,6 +73,7 @@ enum iofd_obj_type {
 };
 
 struct iofd_ctx;
+struct iofd_access;
 
 struct iofd_obj {
 	UT_hash_handle hh;
@@ -149,7 +150,6 @@ struct iopt_area {
 	uint64_t pages_off; /* offset of node.start into pages */
 	uint32_t flags;     /* IOFD_MAP_READABLE / WRITEABLE */
 	bool pinned;        /* holds a pin on its pages (domains or accesses need them) */
-	unsigned access_pins; /* access objects' pins inside it (ACCESS_PAGES) */
 };
 
 /* One reservation; reservations may overlap. */
@@ -178,6 +178,7 @@ struct iopt {
 	struct iofd_domain **domains;  /* attached domains: areas are mapped into each */
 	unsigned ndomains;
 	uint64_t access_alignment;     /* largest alignment an access asks for */
+	struct iofd_access *accesses;  /* selftest access objects using it */
 };
 
 struct iofd_hwpt;
@@ -447,6 +448,9 @@ int iofd_test_cmd(struct iofd_ucmd *uc);
 /* The access-object ops of IOMMU_TEST_CMD (access.c); EOPNOTSUPP for ops
  * nobody serves. */
 int iofd_test_access_cmd(struct iofd_ucmd *uc);
+/* An unmap is about to remove [start, last]: accesses drop their pins
+ * there (access.c). */
+void iofd_access_notify_unmap(struct iopt *iopt, uint64_t start, uint64_t last);
 int iofd_fault_alloc(struct iofd_ucmd *uc);
 /* VFIO type1 container ioctls (nr < 0x80); -ENOTTY for others. */
 long iofd_vfio_ioctl(struct iofd_ctx *ctx, unsigned long request, uint64_t arg);

@@ -368,6 +368,7 @@ int iopt_unmap_range(struct iopt *iopt, uint64_t start, uint64_t last, bool all,
 		*unmapped = 0;
 		return all ? 0 : -ENOENT;
 	}
+	iofd_access_notify_unmap(iopt, start, last);
 	while ((n = iopt_tree_first(&iopt->areas, start, last))) {
 		total += n->last - n->start + 1;
 		iopt_area_unfill_domains(iopt, (struct iopt_area *)n);

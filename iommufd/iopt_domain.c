@@ -104,7 +104,7 @@ void iopt_area_unfill_domains(struct iopt *iopt, struct iopt_area *area)
 	uint64_t len = area->node.last - area->node.start + 1;
 	for (unsigned i = 0; i < iopt->ndomains; i++)
 		iopt->domains[i]->ops->unmap(iopt->domains[i], area->node.start, len);
-	if (area->pinned && !area->access_pins) {
+	if (area->pinned) {
 		iofd_pages_unpin(area->pages, area->pages_off, len);
 		area->pinned = false;
 	}
@@ -168,7 +168,7 @@ int iopt_table_add_domain(struct iopt *iopt, struct iofd_domain *d)
 			struct iopt_area *a = (struct iopt_area *)m;
 			uint64_t len = m->last - m->start + 1;
 			d->ops->unmap(d, m->start, len);
-			if (!iopt->ndomains && !a->access_pins) {
+			if (!iopt->ndomains) {
 				iofd_pages_unpin(a->pages, a->pages_off, len);
 				a->pinned = false;
 			}
@@ -194,7 +194,7 @@ void iopt_table_remove_domain(struct iopt *iopt, struct iofd_domain *d)
 		struct iopt_area *a = (struct iopt_area *)n;
 		uint64_t len = n->last - n->start + 1;
 		d->ops->unmap(d, n->start, len);
-		if (!iopt->ndomains && a->pinned && !a->access_pins) {
+		if (!iopt->ndomains && a->pinned) {
 			iofd_pages_unpin(a->pages, a->pages_off, len);
 			a->pinned = false;
 		}

@@ -48,6 +48,10 @@ struct iofd_uaccess {
 	/* Undo install_file when the ioctl fails after it (its reply could not
 	 * be written): close descriptor `fd` without releasing the file. */
 	void (*uninstall_file)(void *opaque, int fd);
+	/* The file behind the caller's descriptor fd (one install_file
+	 * made), or NULL.  Used where an ioctl names a descriptor (the
+	 * selftest's access objects). */
+	struct iofd_file *(*file_of)(void *opaque, int fd);
 	void *opaque;
 	/* Which address space the caller lives in (e.g. its pid; 0 for this
 	 * process): pins are counted per (address space, page), across every
