@@ -31,6 +31,9 @@ static const char usage_main[] =
 	"                       import trace-cmd / ftrace text of dma:* and iommu:* events\n"
 	"  walk SCENARIO.json   set up an IOMMU as a scenario file says and explain,\n"
 	"                       read by read, how each of its DMA requests translates\n"
+	"  run [OPTIONS] -- COMMAND [ARGS]\n"
+	"                       run a program with /dev/iommu served by the simulator\n"
+	"                       (iommufd ioctls, through LD_PRELOAD)\n"
 	"  help [COMMAND]       show this help, or a command's\n"
 	"\n"
 	"Options:\n"
@@ -273,6 +276,7 @@ static int cmd_walk(int argc, char **argv)
 	return 0;
 }
 
+
 /* The commands after "iommusim"; each takes its own --help. */
 static const struct command {
 	const char *name;
@@ -284,6 +288,7 @@ static const struct command {
 	{ "gen", cmd_gen },
 	{ "convert", cmd_convert },
 	{ "import", cmd_import },
+	{ "run", cmd_run },
 };
 
 static const struct command *find_command(const char *name)

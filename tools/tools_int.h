@@ -53,6 +53,7 @@ int parse_access(const char *s, uint32_t *access);
 
 /* The other commands (replay.c, study.c). */
 int cmd_replay(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_import(int argc, char **argv);

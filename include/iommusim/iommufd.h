@@ -94,7 +94,8 @@ long iofd_ioctl(struct iofd_ctx *ctx, unsigned long request, uint64_t arg);
  * transport's own memory; the answers are read(2)/write(2)'s: a byte count
  * or a negative errno.  A file keeps its context alive: iofd_close() of
  * the /dev/iommu context frees it only after its files are released.
- * Nothing here blocks: a read with nothing queued gives -EAGAIN.
+ * Nothing here blocks: a read with nothing queued gives 0 bytes, as
+ * Linux's fault queue does.
  */
 long iofd_file_read(struct iofd_file *file, void *buf, size_t len, uint64_t offset);
 long iofd_file_write(struct iofd_file *file, const void *buf, size_t len, uint64_t offset);

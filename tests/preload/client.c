@@ -1,0 +1,965 @@
+/*
+ * client.c - a /dev/iommu user for the preload transport's tests.
+ *
+ * Linked against the C library only: it knows nothing of iommusim and
+ * talks to /dev/iommu with the raw uAPI numbers and layouts of Linux's
+ * include/uapi/linux/iommufd.h (defined here; Debian 12 ships no such
+ * header), as any program would.  Run it under libiommusim-preload.so
+ * (LD_PRELOAD, or `iommusim run -- client`).  The expected answers are
+ * the kernel's, from its uAPI documentation and errno rules
+ * (/work/shared/reference/iommufd.md sections 1-3 and 2.5), not ours;
+ * where the preload deliberately differs (fork) the test says so.
+ *
+ *   client             run every test, print TAP
+ *   client probe [PATH]  open /dev/iommu (or PATH), allocate, map, unmap, destroy
+ *                        (and one DESTROY that fails); exit 0 if all answer right
+ *   client env         print the IOMMUSIM_* and LD_PRELOAD variables it was given
+ *   client exit N      exit with status N
+ */
+#undef _FILE_OFFSET_BITS /* call open, not open64: both are tested */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ */
+/* The uAPI (include/uapi/linux/iommufd.h, vfio.h): _IO(';', nr). */
+
+#define IOMMU_DESTROY _IO(';', 0x80)
+#define IOMMU_IOAS_ALLOC _IO(';', 0x81)
+#define IOMMU_IOAS_MAP _IO(';', 0x85)
+#define IOMMU_IOAS_UNMAP _IO(';', 0x86)
+#define IOMMU_FAULT_QUEUE_ALLOC _IO(';', 0x8e)
+#define IOMMU_IOAS_MAP_FILE _IO(';', 0x8f) /* 6.13: absent from 6.12 */
+#define VFIO_GET_API_VERSION _IO(';', 100)
+#define VFIO_CHECK_EXTENSION _IO(';', 101)
+#define VFIO_TYPE1v2_IOMMU 3
+
+typedef uint64_t u64a __attribute__((aligned(8)));
+
+struct iommu_destroy {
+	uint32_t size;
+	uint32_t id;
+};
+
+struct iommu_ioas_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t out_ioas_id;
+};
+
+enum {
+	IOMMU_IOAS_MAP_FIXED_IOVA = 1 << 0,
+	IOMMU_IOAS_MAP_WRITEABLE = 1 << 1,
+	IOMMU_IOAS_MAP_READABLE = 1 << 2,
+};
+
+struct iommu_ioas_map {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t ioas_id;
+	uint32_t reserved;
+	u64a user_va;
+	u64a length;
+	u64a iova;
+};
+
+struct iommu_ioas_unmap {
+	uint32_t size;
+	uint32_t ioas_id;
+	u64a iova;
+	u64a length;
+};
+
+struct iommu_fault_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t out_fault_id;
+	uint32_t out_fault_fd;
+};
+
+struct iommu_hwpt_page_response {
+	uint32_t cookie;
+	uint32_t code;
+};
+
+struct iommu_hwpt_pgfault {
+	uint32_t flags;
+	uint32_t dev_id;
+	uint32_t pasid;
+	uint32_t grpid;
+	uint32_t perm;
+	uint32_t reserved;
+	u64a addr;
+	uint32_t length;
+	uint32_t cookie;
+};
+
+#define PGFAULT_SIZE 40 /* sizeof(struct iommu_hwpt_pgfault) */
+#define IOMMU_PGFAULT_FLAGS_PASID_VALID (1u << 0)
+#define IOMMU_PGFAULT_FLAGS_LAST_PAGE (1u << 1)
+#define IOMMU_PGFAULT_PERM_READ (1u << 0)
+#define IOMMU_PGFAULT_PERM_WRITE (1u << 1)
+
+#define IOMMU_HWPT_ALLOC _IO(';', 0x89)
+#define IOMMU_HWPT_ALLOC_NEST_PARENT (1u << 0)
+#define IOMMU_HWPT_FAULT_ID_VALID (1u << 2)
+#define IOMMU_HWPT_DATA_SELFTEST 0xdead
+
+struct iommu_hwpt_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t dev_id;
+	uint32_t pt_id;
+	uint32_t out_hwpt_id;
+	uint32_t reserved;
+	uint32_t data_type;
+	uint32_t data_len;
+	u64a data_uptr;
+	uint32_t fault_id;
+	uint32_t reserved2;
+};
+
+/* The kernel selftest's own ioctl (drivers/iommu/iommufd/iommufd_test.h). */
+#define IOMMU_TEST_CMD _IO(';', 0xa0)
+enum {
+	IOMMU_TEST_OP_MOCK_DOMAIN = 2,
+	IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE = 10,
+	IOMMU_TEST_OP_TRIGGER_IOPF = 15,
+};
+
+struct iommu_test_cmd {
+	uint32_t size;
+	uint32_t op;
+	uint32_t id;
+	uint32_t reserved;
+	union {
+		struct {
+			uint32_t out_stdev_id;
+			uint32_t out_hwpt_id;
+			uint32_t out_idev_id;
+		} mock_domain;
+		struct {
+			uint32_t pt_id;
+		} mock_domain_replace;
+		struct {
+			uint32_t dev_id;
+			uint32_t pasid;
+			uint32_t grpid;
+			uint32_t perm;
+			u64a addr;
+		} trigger_iopf;
+		uint8_t pad[48];
+	};
+	uint32_t last;
+};
+
+/* glibc's _FORTIFY_SOURCE entry points, called directly. */
+extern int __open_2(const char *path, int flags);
+extern int __open64_2(const char *path, int flags);
+extern int __openat_2(int dirfd, const char *path, int flags);
+extern int __openat64_2(int dirfd, const char *path, int flags);
+extern ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
+
+/* ------------------------------------------------------------------ */
+/* TAP */
+
+static int ntests, nfailed;
+static bool cur_ok;
+
+static void fail_at(int line, const char *what)
+{
+	int e = errno;
+	cur_ok = false;
+	printf("# line %d: %s (errno %d: %s)\n", line, what, e, strerror(e));
+}
+
+/* Expect a condition. */
+#define EXPECT(cond)                                                                       \
+	do {                                                                               \
+		if (!(cond))                                                               \
+			fail_at(__LINE__, "expected " #cond);                              \
+	} while (0)
+
+/* Expect a call to fail with -1 (or MAP_FAILED) and errno `err`. */
+#define EXPECT_ERR(call, err)                                                              \
+	do {                                                                               \
+		errno = 0;                                                                 \
+		long rc_ = (long)(call);                                                   \
+		if (rc_ != -1 || errno != (err))                                           \
+			fail_at(__LINE__, "expected " #call " to fail with " #err);        \
+	} while (0)
+
+static void run(const char *name, void (*fn)(void))
+{
+	cur_ok = true;
+	fn();
+	ntests++;
+	if (!cur_ok)
+		nfailed++;
+	printf("%s %d - %s\n", cur_ok ? "ok" : "not ok", ntests, name);
+	fflush(stdout);
+}
+
+/* ------------------------------------------------------------------ */
+/* Helpers */
+
+static int open_iommu(void)
+{
+	return open("/dev/iommu", O_RDWR);
+}
+
+static uint32_t ioas_alloc(int fd)
+{
+	struct iommu_ioas_alloc a = {.size = sizeof(a)};
+	if (ioctl(fd, IOMMU_IOAS_ALLOC, &a))
+		return 0;
+	return a.out_ioas_id;
+}
+
+static int destroy(int fd, uint32_t id)
+{
+	struct iommu_destroy d = {.size = sizeof(d), .id = id};
+	return ioctl(fd, IOMMU_DESTROY, &d);
+}
+
+static bool is_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFD);
+	return fl >= 0 && (fl & FD_CLOEXEC);
+}
+
+static bool is_closed(int fd)
+{
+	errno = 0;
+	return fcntl(fd, F_GETFD) == -1 && errno == EBADF;
+}
+
+/* A fresh context answers: no object 1 yet, IOAS_ALLOC gives a non-zero ID
+ * which DESTROY then removes. */
+static void check_fresh_context(int fd, int line)
+{
+	if (fd < 0) {
+		fail_at(line, "open of /dev/iommu failed");
+		return;
+	}
+	errno = 0;
+	if (destroy(fd, 1) != -1 || errno != ENOENT)
+		fail_at(line, "DESTROY in a fresh context should give ENOENT");
+	uint32_t id = ioas_alloc(fd);
+	if (!id)
+		fail_at(line, "IOAS_ALLOC failed");
+	else if (destroy(fd, id))
+		fail_at(line, "DESTROY of the new IOAS failed");
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests */
+
+static void test_openers(void)
+{
+	int fd;
+
+	fd = open("/dev/iommu", O_RDWR);
+	check_fresh_context(fd, __LINE__);
+	EXPECT(!is_cloexec(fd));
+	EXPECT(close(fd) == 0);
+	fd = open64("/dev/iommu", O_RDWR | O_CLOEXEC);
+	check_fresh_context(fd, __LINE__);
+	EXPECT(is_cloexec(fd));
+	EXPECT(close(fd) == 0);
+	fd = openat(AT_FDCWD, "/dev/iommu", O_RDWR | O_CLOEXEC);
+	check_fresh_context(fd, __LINE__);
+	EXPECT(is_cloexec(fd));
+	EXPECT(close(fd) == 0);
+	fd = openat64(AT_FDCWD, "/dev/iommu", O_RDWR);
+	check_fresh_context(fd, __LINE__);
+	EXPECT(close(fd) == 0);
+	fd = __open_2("/dev/iommu", O_RDWR);
+	check_fresh_context(fd, __LINE__);
+	EXPECT(close(fd) == 0);
+	fd = __open64_2("/dev/iommu", O_RDWR);
+	check_fresh_context(fd, __LINE__);
+	EXPECT(close(fd) == 0);
+	fd = __openat_2(AT_FDCWD, "/dev/iommu", O_RDWR);
+	check_fresh_context(fd, __LINE__);
+	EXPECT(close(fd) == 0);
+	fd = __openat64_2(AT_FDCWD, "/dev/iommu", O_RDWR);
+	check_fresh_context(fd, __LINE__);
+	EXPECT(close(fd) == 0);
+
+	FILE *f = fopen("/dev/iommu", "r+");
+	EXPECT(f != NULL);
+	if (f) {
+		fd = fileno(f);
+		check_fresh_context(fd, __LINE__);
+		EXPECT(fclose(f) == 0);
+		EXPECT(is_closed(fd));
+	}
+	f = fopen64("/dev/iommu", "re");
+	EXPECT(f != NULL);
+	if (f) {
+		fd = fileno(f);
+		check_fresh_context(fd, __LINE__);
+		EXPECT(is_cloexec(fd));
+		EXPECT(fclose(f) == 0);
+		EXPECT(is_closed(fd));
+	}
+	/* Two opens are two contexts: an object of one is unknown to the other. */
+	int a = open_iommu(), b = open_iommu();
+	uint32_t id = ioas_alloc(a);
+	EXPECT(id != 0);
+	EXPECT_ERR(destroy(b, id), ENOENT);
+	EXPECT(destroy(a, id) == 0);
+	close(a);
+	close(b);
+	/* The device exists (open(2) rules for an existing node). */
+	EXPECT(access("/dev/iommu", R_OK | W_OK) == 0);
+	EXPECT_ERR(open("/dev/iommu", O_RDWR | O_CREAT | O_EXCL, 0600), EEXIST);
+	EXPECT_ERR(open("/dev/iommu", O_RDONLY | O_DIRECTORY), ENOTDIR);
+}
+
+static void test_passthrough(void)
+{
+	/* Other files are the kernel's: a file of our own, a pipe. */
+	char path[] = "/tmp/iommusim-preload-XXXXXX";
+	int fd = mkstemp(path);
+	EXPECT(fd >= 0);
+	EXPECT(close(fd) == 0);
+	fd = open(path, O_RDWR);
+	EXPECT(fd >= 0);
+	char c = 0;
+	EXPECT(write(fd, "x", 1) == 1);
+	EXPECT(pread(fd, &c, 1, 0) == 1 && c == 'x');
+	EXPECT(read(fd, &c, 1) == 0); /* at the end */
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_ALLOC, &c), ENOTTY);
+	EXPECT(close(fd) == 0);
+	FILE *f = fopen(path, "r");
+	EXPECT(f != NULL);
+	if (f) {
+		EXPECT(fgetc(f) == 'x');
+		EXPECT(fclose(f) == 0);
+	}
+	unlink(path);
+	EXPECT_ERR(open("/nonexistent-iommusim-test", O_RDONLY), ENOENT);
+	EXPECT_ERR(access("/nonexistent-iommusim-test", F_OK), ENOENT);
+	EXPECT_ERR(open("/dev/iommux", O_RDONLY), ENOENT);
+	int p[2];
+	EXPECT(pipe(p) == 0);
+	EXPECT(write(p[1], "abc", 3) == 3);
+	int avail = -1;
+	EXPECT(ioctl(p[0], FIONREAD, &avail) == 0);
+	EXPECT(avail == 3);
+	EXPECT_ERR(ioctl(p[0], IOMMU_IOAS_ALLOC, &avail), ENOTTY);
+	close(p[0]);
+	close(p[1]);
+	EXPECT_ERR(ioctl(p[0], IOMMU_IOAS_ALLOC, &avail), EBADF);
+}
+
+static void test_ioas(void)
+{
+	int fd = open_iommu();
+	EXPECT(fd >= 0);
+	uint32_t ioas = ioas_alloc(fd);
+	EXPECT(ioas != 0);
+	size_t len = 64 << 10;
+	void *buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	EXPECT(buf != MAP_FAILED);
+
+	/* Automatic IOVA: the kernel picks one and writes it back. */
+	struct iommu_ioas_map m = {
+		.size = sizeof(m), .ioas_id = ioas, .user_va = (uintptr_t)buf, .length = len,
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE, .iova = 0,
+	};
+	EXPECT(ioctl(fd, IOMMU_IOAS_MAP, &m) == 0);
+	uint64_t auto_iova = m.iova;
+	/* A fixed IOVA, then the same again: overlap is EEXIST. */
+	m.flags |= IOMMU_IOAS_MAP_FIXED_IOVA;
+	m.iova = auto_iova + (16u << 20);
+	EXPECT(ioctl(fd, IOMMU_IOAS_MAP, &m) == 0);
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_MAP, &m), EEXIST);
+	/* Unmap returns the bytes unmapped in length; nothing left: ENOENT. */
+	struct iommu_ioas_unmap u = {.size = sizeof(u), .ioas_id = ioas, .iova = m.iova,
+				     .length = len};
+	EXPECT(ioctl(fd, IOMMU_IOAS_UNMAP, &u) == 0);
+	EXPECT(u.length == len);
+	u.length = len;
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_UNMAP, &u), ENOENT);
+	/* 0..U64_MAX unmaps everything (the automatic one). */
+	u.iova = 0;
+	u.length = UINT64_MAX;
+	EXPECT(ioctl(fd, IOMMU_IOAS_UNMAP, &u) == 0);
+	EXPECT(u.length == len);
+	/* Unknown IOAS: ENOENT. */
+	m.ioas_id = ioas + 1000;
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_MAP, &m), ENOENT);
+	EXPECT(destroy(fd, ioas) == 0);
+	EXPECT_ERR(destroy(fd, ioas), ENOENT);
+	munmap(buf, len);
+	EXPECT(close(fd) == 0);
+}
+
+static void test_errnos(void)
+{
+	int fd = open_iommu();
+	EXPECT(fd >= 0);
+	struct iommu_ioas_alloc a = {.size = sizeof(a)};
+
+	/* Unknown number, or size/direction bits set: ENOTTY. */
+	EXPECT_ERR(ioctl(fd, _IO(';', 0xff), &a), ENOTTY);
+	EXPECT_ERR(ioctl(fd, _IOWR(';', 0x81, struct iommu_ioas_alloc), &a), ENOTTY);
+	EXPECT_ERR(ioctl(fd, _IO('T', 0x1b), &a), ENOTTY);
+	/* The argument cannot be read: EFAULT, not a crash. */
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_ALLOC, NULL), EFAULT);
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_ALLOC, (void *)8), EFAULT);
+	/* Shorter than the first version: EINVAL; unknown non-zero tail: E2BIG. */
+	struct {
+		struct iommu_destroy d;
+		uint32_t tail;
+	} d = {{.size = 4, .id = 1}, 0};
+	EXPECT_ERR(ioctl(fd, IOMMU_DESTROY, &d), EINVAL);
+	d.d.size = sizeof(d);
+	d.tail = 1;
+	EXPECT_ERR(ioctl(fd, IOMMU_DESTROY, &d), E2BIG);
+	d.tail = 0;
+	EXPECT_ERR(ioctl(fd, IOMMU_DESTROY, &d), ENOENT);
+	/* VFIO compatibility: version 0, type1v2 supported (a positive answer). */
+	EXPECT(ioctl(fd, VFIO_GET_API_VERSION) == 0);
+	EXPECT(ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0);
+	/* /dev/iommu has no read, write or (6.12) mmap. */
+	char buf[64];
+	EXPECT_ERR(read(fd, buf, sizeof(buf)), EINVAL);
+	EXPECT_ERR(write(fd, buf, sizeof(buf)), EINVAL);
+	EXPECT_ERR(pread(fd, buf, sizeof(buf), 0), EINVAL);
+	struct iovec iov = {buf, sizeof(buf)};
+	EXPECT_ERR(readv(fd, &iov, 1), EINVAL);
+	EXPECT(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED);
+	EXPECT(errno == ENODEV);
+	/* The VFS's own requests work on it. */
+	EXPECT(ioctl(fd, FIOCLEX) == 0);
+	EXPECT(is_cloexec(fd));
+	EXPECT(ioctl(fd, FIONCLEX) == 0);
+	EXPECT(!is_cloexec(fd));
+	EXPECT(close(fd) == 0);
+	/* Closed: the kernel's EBADF. */
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_ALLOC, &a), EBADF);
+	EXPECT_ERR(close(fd), EBADF);
+}
+
+static void test_dup(void)
+{
+	int fd = open_iommu();
+	uint32_t a = ioas_alloc(fd);
+	EXPECT(a != 0);
+
+	/* dup, then close the original: the copy is the same context. */
+	int d = dup(fd);
+	EXPECT(d >= 0 && d != fd);
+	EXPECT(close(fd) == 0);
+	EXPECT(destroy(d, a) == 0);
+	a = ioas_alloc(d);
+	EXPECT(a != 0);
+
+	EXPECT(dup2(d, 200) == 200);
+	EXPECT(close(d) == 0);
+	EXPECT(is_closed(d));
+	EXPECT_ERR(ioctl(d, IOMMU_IOAS_ALLOC, NULL), EBADF);
+	int f1 = fcntl(200, F_DUPFD, 300);
+	EXPECT(f1 >= 300 && !is_cloexec(f1));
+	int f2 = fcntl(200, F_DUPFD_CLOEXEC, 300);
+	EXPECT(f2 >= 300 && f2 != f1 && is_cloexec(f2));
+	EXPECT(dup3(f2, 250, O_CLOEXEC) == 250);
+	EXPECT(is_cloexec(250));
+	uint32_t b = ioas_alloc(f1);
+	EXPECT(b != 0 && b != a);
+	EXPECT(destroy(250, a) == 0);
+	EXPECT(destroy(f2, b) == 0);
+	EXPECT_ERR(destroy(200, b), ENOENT);
+
+	/* dup2 onto another open context replaces it. */
+	int other = open_iommu();
+	uint32_t c = ioas_alloc(200);
+	EXPECT(c != 0);
+	EXPECT(dup2(200, other) == other);
+	EXPECT(destroy(other, c) == 0);
+	/* dup2 of a descriptor onto itself changes nothing. */
+	EXPECT(dup2(other, other) == other);
+	EXPECT(ioas_alloc(other) != 0);
+
+	int fds[] = {200, 250, f1, f2, other};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		EXPECT(close(fds[i]) == 0);
+		EXPECT_ERR(ioctl(fds[i], IOMMU_IOAS_ALLOC, NULL), EBADF);
+	}
+
+	/* A descriptor closed behind the C library's back (a raw system call)
+	 * and reused by an open of another file is that file. */
+	fd = open_iommu();
+	EXPECT(syscall(SYS_close, fd) == 0);
+	int n = open("/proc/self/exe", O_RDONLY);
+	EXPECT(n == fd); /* lowest free number */
+	struct iommu_ioas_alloc al = {.size = sizeof(al)};
+	EXPECT_ERR(ioctl(n, IOMMU_IOAS_ALLOC, &al), ENOTTY);
+	char elf[4];
+	EXPECT(read(n, elf, 4) == 4 && !memcmp(elf, "\177ELF", 4));
+	close(n);
+}
+
+static void test_close_range(void)
+{
+	int fd = open_iommu();
+	EXPECT(fd >= 0);
+	EXPECT(dup2(fd, 400) == 400 && dup2(fd, 401) == 401 && dup2(fd, 402) == 402);
+	EXPECT(close(fd) == 0);
+	/* CLOSE_RANGE_CLOEXEC only marks them. */
+	EXPECT(close_range(400, 401, CLOSE_RANGE_CLOEXEC) == 0);
+	EXPECT(is_cloexec(400) && is_cloexec(401) && !is_cloexec(402));
+	uint32_t id = ioas_alloc(401);
+	EXPECT(id != 0);
+	EXPECT(destroy(400, id) == 0);
+	EXPECT(close_range(400, 401, 0) == 0);
+	EXPECT_ERR(ioctl(400, IOMMU_IOAS_ALLOC, NULL), EBADF);
+	EXPECT_ERR(ioctl(401, IOMMU_IOAS_ALLOC, NULL), EBADF);
+	EXPECT(ioas_alloc(402) != 0); /* outside the range: still open */
+	EXPECT(dup2(402, 900) == 900);
+	EXPECT(close_range(402, 402, 0) == 0);
+	EXPECT(ioas_alloc(900) != 0);
+	closefrom(900);
+	EXPECT(is_closed(900));
+	EXPECT_ERR(ioctl(900, IOMMU_IOAS_ALLOC, NULL), EBADF);
+}
+
+/*
+ * fork: the child's descriptor works and its state is its own copy.  The
+ * kernel shares one context between parent and child (one open file); the
+ * preload keeps state per process (docs/transports.md), so here the
+ * child's DESTROY is not seen by the parent.  When a shared server arrives
+ * the last check flips to ENOENT.
+ */
+static void test_fork(void)
+{
+	int fd = open_iommu();
+	uint32_t a = ioas_alloc(fd);
+	EXPECT(a != 0);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int ok = destroy(fd, a) == 0 && ioas_alloc(fd) != 0 && close(fd) == 0;
+		_exit(ok ? 0 : 1);
+	}
+	EXPECT(pid > 0);
+	int status = -1;
+	EXPECT(waitpid(pid, &status, 0) == pid);
+	EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT(destroy(fd, a) == 0); /* per-process copy (the kernel: ENOENT) */
+	EXPECT(close(fd) == 0);
+}
+
+/* Threads: IOAS_ALLOC/DESTROY from 4 threads on one descriptor never hand
+ * out an ID that is alive, and lose none. */
+#define THREADS 4
+#define ROUNDS 300
+#define BATCH 4
+#define MAXID 65536
+
+static int shared_fd;
+static unsigned char live[MAXID];
+static int thread_errors;
+
+static void *worker(void *arg)
+{
+	(void)arg;
+	for (int r = 0; r < ROUNDS; r++) {
+		uint32_t ids[BATCH];
+		for (int i = 0; i < BATCH; i++) {
+			ids[i] = ioas_alloc(shared_fd);
+			if (!ids[i] || ids[i] >= MAXID ||
+			    __atomic_exchange_n(&live[ids[i]], 1, __ATOMIC_SEQ_CST)) {
+				__atomic_add_fetch(&thread_errors, 1, __ATOMIC_SEQ_CST);
+				ids[i] = 0;
+			}
+		}
+		for (int i = 0; i < BATCH; i++) {
+			if (!ids[i])
+				continue;
+			__atomic_store_n(&live[ids[i]], 0, __ATOMIC_SEQ_CST);
+			if (destroy(shared_fd, ids[i]))
+				__atomic_add_fetch(&thread_errors, 1, __ATOMIC_SEQ_CST);
+		}
+	}
+	return NULL;
+}
+
+static void *blocked_reader(void *arg)
+{
+	int *p = arg;
+	char c;
+	/* Blocks until the workers are done: the preload must not hold its
+	 * lock across a read of someone else's descriptor. */
+	return (void *)(intptr_t)read(p[0], &c, 1);
+}
+
+static void test_threads(void)
+{
+	shared_fd = open_iommu();
+	EXPECT(shared_fd >= 0);
+	int p[2];
+	EXPECT(pipe(p) == 0);
+	pthread_t reader, t[THREADS];
+	EXPECT(pthread_create(&reader, NULL, blocked_reader, p) == 0);
+	for (int i = 0; i < THREADS; i++)
+		EXPECT(pthread_create(&t[i], NULL, worker, NULL) == 0);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	EXPECT(write(p[1], "x", 1) == 1);
+	void *got;
+	pthread_join(reader, &got);
+	EXPECT((intptr_t)got == 1);
+	EXPECT(thread_errors == 0);
+	/* Nothing is left: every ID a thread could have held is unknown. */
+	for (uint32_t id = 1; id <= THREADS * BATCH * 2; id++)
+		EXPECT_ERR(destroy(shared_fd, id), ENOENT);
+	close(p[0]);
+	close(p[1]);
+	EXPECT(close(shared_fd) == 0);
+}
+
+/*
+ * The fault queue descriptor (reference section 2.5, Linux
+ * drivers/iommu/iommufd/fault.c): O_CLOEXEC; always writable, readable
+ * only with faults queued; reads need offset 0 and a multiple of 40 bytes
+ * (else ESPIPE) and give 0 when nothing is queued; writes take 8-byte
+ * responses (else ESPIPE), an unknown cookie is EINVAL; the open
+ * descriptor keeps the object busy.
+ */
+static bool fault_queue_served = true;
+
+static int fault_alloc(int fd, struct iommu_fault_alloc *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->size = sizeof(*f);
+	return ioctl(fd, IOMMU_FAULT_QUEUE_ALLOC, f);
+}
+
+static void test_fault_queue(void)
+{
+	int fd = open_iommu();
+	struct iommu_fault_alloc f;
+	errno = 0;
+	if (fault_alloc(fd, &f) && errno == ENOTTY) {
+		fault_queue_served = false;
+		close(fd);
+		return;
+	}
+	int q = (int)f.out_fault_fd;
+	EXPECT(q >= 0 && q != fd);
+	EXPECT(f.out_fault_id != 0);
+	EXPECT(is_cloexec(q));
+	struct iommu_fault_alloc bad = {.size = sizeof(bad), .flags = 1};
+	EXPECT_ERR(ioctl(fd, IOMMU_FAULT_QUEUE_ALLOC, &bad), EOPNOTSUPP);
+
+	struct pollfd p = {.fd = q, .events = POLLIN | POLLOUT};
+	EXPECT(poll(&p, 1, 0) == 1);
+	EXPECT((p.revents & POLLOUT) && !(p.revents & POLLIN));
+
+	char buf[2 * PGFAULT_SIZE];
+	EXPECT(read(q, buf, PGFAULT_SIZE) == 0);
+	EXPECT(read(q, buf, 2 * PGFAULT_SIZE) == 0);
+	EXPECT(__read_chk(q, buf, PGFAULT_SIZE, sizeof(buf)) == 0);
+	EXPECT_ERR(read(q, buf, PGFAULT_SIZE - 1), ESPIPE);
+	EXPECT_ERR(pread(q, buf, PGFAULT_SIZE, PGFAULT_SIZE), ESPIPE);
+	struct iovec iov[2] = {{buf, PGFAULT_SIZE}, {buf + PGFAULT_SIZE, PGFAULT_SIZE}};
+	EXPECT(readv(q, iov, 2) == 0);
+	struct iommu_hwpt_page_response resp = {.cookie = 12345, .code = 0};
+	EXPECT_ERR(write(q, &resp, sizeof(resp) - 1), ESPIPE);
+	EXPECT_ERR(write(q, &resp, sizeof(resp)), EINVAL);
+	/* No ioctls and no mmap on it. */
+	struct iommu_ioas_alloc a = {.size = sizeof(a)};
+	EXPECT_ERR(ioctl(q, IOMMU_IOAS_ALLOC, &a), ENOTTY);
+	EXPECT(mmap(NULL, 4096, PROT_READ, MAP_SHARED, q, 0) == MAP_FAILED);
+	EXPECT(errno == ENODEV);
+
+	/* The descriptor, and every copy of it, keeps the object busy. */
+	EXPECT_ERR(destroy(fd, f.out_fault_id), EBUSY);
+	int d = dup(q);
+	EXPECT(close(q) == 0);
+	EXPECT_ERR(destroy(fd, f.out_fault_id), EBUSY);
+	EXPECT(read(d, buf, PGFAULT_SIZE) == 0);
+	/* A forked child reads its own copy. */
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct pollfd cp = {.fd = d, .events = POLLIN | POLLOUT};
+		_exit(read(d, buf, PGFAULT_SIZE) == 0 && poll(&cp, 1, 0) == 1 &&
+		      cp.revents == POLLOUT && close(d) == 0 ? 0 : 1);
+	}
+	int status = -1;
+	EXPECT(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT(close(d) == 0);
+	EXPECT(destroy(fd, f.out_fault_id) == 0);
+	EXPECT_ERR(destroy(fd, f.out_fault_id), ENOENT);
+
+	/* A reply that cannot be written fails the ioctl with EFAULT and
+	 * leaves no new descriptor behind (nor a queue: the next one gets the
+	 * same number). */
+	struct iommu_fault_alloc *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	EXPECT(ro != MAP_FAILED);
+	ro->size = sizeof(*ro);
+	EXPECT(mprotect(ro, 4096, PROT_READ) == 0);
+	int lowest = dup(0);
+	close(lowest);
+	EXPECT_ERR(ioctl(fd, IOMMU_FAULT_QUEUE_ALLOC, ro), EFAULT);
+	int again = dup(0);
+	EXPECT(again == lowest);
+	close(again);
+	munmap(ro, 4096);
+	uint32_t last_id = f.out_fault_id;
+	EXPECT(fault_alloc(fd, &f) == 0);
+	EXPECT((int)f.out_fault_fd == lowest);
+	EXPECT(f.out_fault_id == last_id); /* IDs are the lowest free (Linux: xa_alloc) */
+	EXPECT(close((int)f.out_fault_fd) == 0);
+	EXPECT(destroy(fd, f.out_fault_id) == 0);
+
+	/* The queue's descriptor outlives /dev/iommu's. */
+	EXPECT(fault_alloc(fd, &f) == 0);
+	EXPECT(close(fd) == 0);
+	EXPECT(read((int)f.out_fault_fd, buf, PGFAULT_SIZE) == 0);
+	EXPECT(close((int)f.out_fault_fd) == 0);
+}
+
+/*
+ * Readiness: a page request makes the fault queue's descriptor readable
+ * (poll, epoll), reading it empties it again, and the record carries what
+ * was requested.  The request comes from the kernel selftest's mock
+ * device, as its iopf test does: a mock device on an IOAS, a nesting
+ * parent HWPT, a nested HWPT with the fault queue, the device moved onto
+ * it, IOMMU_TEST_OP_TRIGGER_IOPF.
+ */
+static const char *iopf_missing; /* a step the dispatcher does not serve yet */
+
+static bool iopf_step(long rc, const char *what)
+{
+	if (rc == 0)
+		return true;
+	if (errno == ENOTTY || errno == EOPNOTSUPP)
+		iopf_missing = what;
+	else
+		fail_at(__LINE__, what);
+	return false;
+}
+
+static void trigger_iopf(int fd, uint32_t dev, uint32_t grpid, uint64_t addr)
+{
+	struct iommu_test_cmd t = {.size = sizeof(t), .op = IOMMU_TEST_OP_TRIGGER_IOPF};
+	t.trigger_iopf.dev_id = dev;
+	t.trigger_iopf.grpid = grpid;
+	t.trigger_iopf.perm = IOMMU_PGFAULT_PERM_READ | IOMMU_PGFAULT_PERM_WRITE;
+	t.trigger_iopf.addr = addr;
+	EXPECT(ioctl(fd, IOMMU_TEST_CMD, &t) == 0);
+}
+
+static short poll_events(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN | POLLOUT};
+	return poll(&p, 1, 0) == 1 ? p.revents : 0;
+}
+
+static void test_fault_readiness(void)
+{
+	int fd = open_iommu();
+	uint32_t ioas = ioas_alloc(fd);
+	struct iommu_test_cmd md = {.size = sizeof(md), .op = IOMMU_TEST_OP_MOCK_DOMAIN, .id = ioas};
+	if (!iopf_step(ioctl(fd, IOMMU_TEST_CMD, &md), "TEST_CMD MOCK_DOMAIN")) {
+		close(fd);
+		return;
+	}
+	uint32_t stdev = md.mock_domain.out_stdev_id, dev = md.mock_domain.out_idev_id;
+	struct iommu_hwpt_alloc parent = {.size = sizeof(parent), .dev_id = dev, .pt_id = ioas,
+					  .flags = IOMMU_HWPT_ALLOC_NEST_PARENT};
+	struct iommu_fault_alloc f;
+	uint32_t iotlb = 0;
+	struct iommu_hwpt_alloc nested = {.size = sizeof(nested), .dev_id = dev,
+					  .flags = IOMMU_HWPT_FAULT_ID_VALID,
+					  .data_type = IOMMU_HWPT_DATA_SELFTEST,
+					  .data_len = sizeof(iotlb), .data_uptr = (uintptr_t)&iotlb};
+	struct iommu_test_cmd rep = {.size = sizeof(rep), .op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+				     .id = stdev};
+	if (!iopf_step(ioctl(fd, IOMMU_HWPT_ALLOC, &parent), "HWPT_ALLOC NEST_PARENT") ||
+	    !iopf_step(fault_alloc(fd, &f), "FAULT_QUEUE_ALLOC")) {
+		close(fd);
+		return;
+	}
+	nested.pt_id = parent.out_hwpt_id;
+	nested.fault_id = f.out_fault_id;
+	int q = (int)f.out_fault_fd;
+	if (!iopf_step(ioctl(fd, IOMMU_HWPT_ALLOC, &nested), "HWPT_ALLOC nested with a fault queue")) {
+		close(q);
+		close(fd);
+		return;
+	}
+	rep.mock_domain_replace.pt_id = nested.out_hwpt_id;
+	if (!iopf_step(ioctl(fd, IOMMU_TEST_CMD, &rep), "TEST_CMD MOCK_DOMAIN_REPLACE")) {
+		close(q);
+		close(fd);
+		return;
+	}
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = {.events = EPOLLIN}, got;
+	EXPECT(epoll_ctl(ep, EPOLL_CTL_ADD, q, &ev) == 0);
+	EXPECT(poll_events(q) == POLLOUT);
+	EXPECT(epoll_wait(ep, &got, 1, 0) == 0);
+
+	trigger_iopf(fd, dev, 2, 0x10000);
+	EXPECT(poll_events(q) == (POLLIN | POLLOUT));
+	EXPECT(epoll_wait(ep, &got, 1, 0) == 1 && (got.events & EPOLLIN));
+	struct iommu_hwpt_pgfault rec[2];
+	EXPECT_ERR(read(q, rec, PGFAULT_SIZE - 1), ESPIPE);
+	EXPECT(poll_events(q) == (POLLIN | POLLOUT)); /* a failed read takes nothing */
+	memset(rec, 0, sizeof(rec));
+	EXPECT(read(q, rec, sizeof(rec)) == PGFAULT_SIZE);
+	EXPECT(rec[0].flags == IOMMU_PGFAULT_FLAGS_LAST_PAGE); /* pasid 0: no PASID_VALID */
+	EXPECT(rec[0].dev_id == dev);
+	EXPECT(rec[0].grpid == 2);
+	EXPECT(rec[0].perm == (IOMMU_PGFAULT_PERM_READ | IOMMU_PGFAULT_PERM_WRITE));
+	EXPECT(rec[0].addr == 0x10000);
+	EXPECT(poll_events(q) == POLLOUT);
+	EXPECT(epoll_wait(ep, &got, 1, 0) == 0);
+	struct iommu_hwpt_page_response resp = {.cookie = rec[0].cookie, .code = 0};
+	EXPECT(write(q, &resp, sizeof(resp)) == sizeof(resp));
+	EXPECT_ERR(write(q, &resp, sizeof(resp)), EINVAL); /* answered already */
+
+	/* Two requests: readable until both are read. */
+	trigger_iopf(fd, dev, 3, 0x20000);
+	trigger_iopf(fd, dev, 4, 0x30000);
+	EXPECT(read(q, rec, PGFAULT_SIZE) == PGFAULT_SIZE && rec[0].grpid == 3);
+	EXPECT(poll_events(q) == (POLLIN | POLLOUT));
+	struct iovec iov = {rec, sizeof(rec)};
+	EXPECT(readv(q, &iov, 1) == PGFAULT_SIZE && rec[0].grpid == 4);
+	EXPECT(poll_events(q) == POLLOUT);
+	close(ep);
+	EXPECT(close(q) == 0);
+	EXPECT(close(fd) == 0);
+}
+
+static void test_abi(void)
+{
+	setenv("IOMMUSIM_ABI", "5.0", 1);
+	EXPECT_ERR(open("/dev/iommu", O_RDWR), EINVAL);
+	setenv("IOMMUSIM_ABI", "6.12", 1);
+	int fd = open_iommu();
+	EXPECT(fd >= 0);
+	/* 6.12 has no IOAS_MAP_FILE (it came in 6.13). */
+	char arg[64] = {0};
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_MAP_FILE, arg), ENOTTY);
+	EXPECT(ioas_alloc(fd) != 0);
+	close(fd);
+	unsetenv("IOMMUSIM_ABI");
+}
+
+/* ------------------------------------------------------------------ */
+
+static int probe(const char *path)
+{
+	int fd = open(path, O_RDWR);
+	if (fd < 0) {
+		fprintf(stderr, "client probe: open %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	static char buf[8192];
+	uint32_t ioas = ioas_alloc(fd);
+	struct iommu_ioas_map m = {.size = sizeof(m), .ioas_id = ioas,
+				   .flags = IOMMU_IOAS_MAP_READABLE,
+				   .user_va = (uintptr_t)buf, .length = 4096};
+	struct iommu_ioas_unmap u = {.size = sizeof(u), .ioas_id = ioas};
+	bool ok = ioas && !ioctl(fd, IOMMU_IOAS_MAP, &m);
+	u.iova = m.iova;
+	u.length = 4096;
+	ok = ok && !ioctl(fd, IOMMU_IOAS_UNMAP, &u) && !destroy(fd, ioas);
+	errno = 0;
+	ok = ok && destroy(fd, ioas) == -1 && errno == ENOENT; /* one failure, counted */
+	ok = ok && ioas_alloc(fd) != 0;                         /* left alive */
+	printf("client probe: %s\n", ok ? "ok" : "FAILED");
+	return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "probe"))
+		return probe(argc > 2 ? argv[2] : "/dev/iommu");
+	if (argc > 1 && !strcmp(argv[1], "env")) {
+		const char *vars[] = {"LD_PRELOAD", "IOMMUSIM_ABI", "IOMMUSIM_MODEL", "IOMMUSIM_STATS"};
+		for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+			const char *v = getenv(vars[i]);
+			printf("%s=%s\n", vars[i], v ? v : "(unset)");
+		}
+		return 0;
+	}
+	if (argc > 2 && !strcmp(argv[1], "exit"))
+		return atoi(argv[2]);
+	if (argc > 1) {
+		fprintf(stderr, "usage: client [probe [PATH] | env | exit N]\n");
+		return 2;
+	}
+
+	alarm(60); /* a deadlock in the preload fails the run */
+	int fd = open("/dev/iommu", O_RDWR);
+	if (fd < 0) {
+		printf("Bail out! open(\"/dev/iommu\") failed (%s): is libiommusim-preload.so "
+		       "preloaded?\n", strerror(errno));
+		return 1;
+	}
+	close(fd);
+	run("open, open64, openat, openat64, __open_2, __open64_2, __openat_2, __openat64_2, "
+	    "fopen, fopen64: one new context each", test_openers);
+	run("other files, pipes and closed descriptors are the kernel's", test_passthrough);
+	run("IOAS_ALLOC, IOAS_MAP, IOAS_UNMAP, DESTROY", test_ioas);
+	run("errnos: ENOTTY, EFAULT, EINVAL, E2BIG, EBADF; no read/write/mmap", test_errnos);
+	run("dup, dup2, dup3, F_DUPFD, F_DUPFD_CLOEXEC share one context", test_dup);
+	run("close_range (with and without CLOSE_RANGE_CLOEXEC), closefrom", test_close_range);
+	run("fork: the child uses its inherited descriptor on its own copy", test_fork);
+	run("4 threads allocating and destroying IOAS: no duplicate or lost IDs", test_threads);
+	cur_ok = true;
+	test_fault_queue();
+	ntests++;
+	if (!fault_queue_served)
+		printf("ok %d - fault queue descriptor # SKIP IOMMU_FAULT_QUEUE_ALLOC is not "
+		       "served yet (ENOTTY)\n", ntests);
+	else
+		printf("%s %d - fault queue descriptor: poll, read, write, EBUSY until "
+		       "closed\n", cur_ok ? "ok" : "not ok", ntests);
+	if (!cur_ok)
+		nfailed++;
+	cur_ok = true;
+	if (fault_queue_served)
+		test_fault_readiness();
+	ntests++;
+	if (!fault_queue_served || iopf_missing)
+		printf("ok %d - fault queue readiness (poll, epoll) # SKIP %s is not served yet\n",
+		       ntests, iopf_missing ? iopf_missing : "IOMMU_FAULT_QUEUE_ALLOC");
+	else
+		printf("%s %d - fault queue readiness: a page request makes it readable (poll, "
+		       "epoll), reading empties it\n", cur_ok ? "ok" : "not ok", ntests);
+	if (!cur_ok)
+		nfailed++;
+	run("IOMMUSIM_ABI: 6.12 lacks IOAS_MAP_FILE; a bad value fails the open", test_abi);
+	printf("1..%d\n", ntests);
+	return nfailed ? 1 : 0;
+}
