@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# tests/conformance/run.sh IOMMUSIM SRCDIR WORKDIR
+#
+# Build the kernel's iommufd selftest from Debian's linux-source-6.12 and
+# run it against iommusim (`iommusim run --abi 6.12`).  Prints TAP: one
+# line per selftest case, exceptions from README reported as skipped with
+# their reason, then the harness's own counts.  Exit 77 (skip) only when
+# the source package cannot be installed.
+set -uo pipefail
+IOMMUSIM=$1
+SRC=$2
+WORK=$3
+HERE="$SRC/tests/conformance"
+TARBALL=/usr/src/linux-source-6.12.tar.xz
+mkdir -p "$WORK"
+
+if [ ! -f "$TARBALL" ]; then
+	sudo=""
+	[ "$(id -u)" -ne 0 ] && sudo="sudo -n"
+	if ! { $sudo apt-get install -y -qq linux-source-6.12 >"$WORK/apt.log" 2>&1 ||
+		{ $sudo apt-get update -qq >>"$WORK/apt.log" 2>&1 &&
+		  $sudo apt-get install -y -qq linux-source-6.12 >>"$WORK/apt.log" 2>&1; }; }; then
+		echo "1..0 # SKIP linux-source-6.12 is not installed and cannot be (see $WORK/apt.log)"
+		exit 77
+	fi
+fi
+
+# Extract only the selftest, its harness and the two uAPI headers, once.
+KS="$WORK/linux-source-6.12"
+ST="$KS/tools/testing/selftests/iommu"
+if [ ! -f "$ST/iommufd.c" ]; then
+	tar -xJf "$TARBALL" -C "$WORK" \
+		linux-source-6.12/tools/testing/selftests/iommu \
+		linux-source-6.12/tools/testing/selftests/kselftest_harness.h \
+		linux-source-6.12/tools/testing/selftests/kselftest.h \
+		linux-source-6.12/drivers/iommu/iommufd/iommufd_test.h \
+		linux-source-6.12/include/uapi/linux/iommufd.h \
+		linux-source-6.12/include/uapi/linux/vfio.h || { echo "Bail out! cannot extract $TARBALL"; exit 1; }
+fi
+
+# The raw uAPI headers carry one kernel-only annotation; drop it (what
+# `make headers` does) into a private include directory.
+HDR="$WORK/include"
+mkdir -p "$HDR/linux"
+for h in iommufd.h vfio.h; do
+	sed 's/__user //g' "$KS/include/uapi/linux/$h" >"$HDR/linux/$h"
+done
+
+for prog in iommufd iommufd_fail_nth; do
+	if [ ! -x "$WORK/$prog" ] || [ "$HERE/compat.h" -nt "$WORK/$prog" ]; then
+		(cd "$ST" && gcc -D_GNU_SOURCE -Wall -O2 -Wno-unused-function \
+			-include "$HERE/compat.h" -isystem "$HDR" "$prog.c" -o "$WORK/$prog") \
+			>"$WORK/$prog.build.log" 2>&1 || { echo "Bail out! building $prog failed:"; sed 's/^/# /' "$WORK/$prog.build.log"; exit 1; }
+	fi
+done
+
+# The hugepage variants need hugetlb pages; reserve some if we may.
+hugepages=yes
+if [ "$(cat /proc/sys/vm/nr_hugepages 2>/dev/null || echo 0)" -lt 64 ]; then
+	echo 128 >/proc/sys/vm/nr_hugepages 2>/dev/null || true
+	[ "$(cat /proc/sys/vm/nr_hugepages 2>/dev/null || echo 0)" -ge 64 ] || hugepages=no
+fi
+# Does this process hold CAP_SYS_RESOURCE (bit 24 of CapEff)?
+cap=no
+capeff=$(awk '/^CapEff:/ {print $2}' /proc/self/status)
+(( (16#$capeff >> 24) & 1 )) && cap=yes
+
+run_prog() { # program -> TAP lines in $WORK/<program>.tap
+	(cd "$WORK" && "$IOMMUSIM" run --abi 6.12 -- "./$1") >"$WORK/$1.tap" 2>&1
+}
+run_prog iommufd
+run_prog iommufd_fail_nth
+
+# Is case $1 an exception here?  Prints the reason if so.
+exception() {
+	local name=$1 line pat cond reason
+	while IFS= read -r line; do
+		pat=${line%%: *}
+		rest=${line#*: }
+		cond=${rest%%: *}
+		reason=${rest#*: }
+		# shellcheck disable=SC2053
+		[[ $name == $pat ]] || continue
+		case $cond in
+		always) echo "$reason"; return 0 ;;
+		no-cap) [ $cap = no ] && { echo "$reason"; return 0; } ;;
+		no-hugepages) [ $hugepages = no ] && { echo "$reason"; return 0; } ;;
+		esac
+	done < <(sed -n '/^Exceptions$/,/^Known differences/p' "$HERE/README" | grep -E '^[a-z_]+\.[^ ]*: ')
+	return 1
+}
+
+n=0 failed=0
+out=()
+for prog in iommufd iommufd_fail_nth; do
+	while IFS= read -r line; do
+		if [[ $line =~ ^(not\ ok|ok)\ [0-9]+\ ([^ ]+)(.*)$ ]]; then
+			n=$((n + 1))
+			status=${BASH_REMATCH[1]} name=${BASH_REMATCH[2]} rest=${BASH_REMATCH[3]}
+			if [ "$status" = ok ]; then
+				out+=("ok $n $prog:$name$rest")
+			elif reason=$(exception "$name"); then
+				out+=("ok $n $prog:$name # SKIP $reason")
+			else
+				out+=("not ok $n $prog:$name")
+				failed=$((failed + 1))
+			fi
+		fi
+	done <"$WORK/$prog.tap"
+done
+echo "1..$n"
+printf '%s\n' "${out[@]}"
+for prog in iommufd iommufd_fail_nth; do
+	echo "# $prog: $(grep -E '^# Totals:' "$WORK/$prog.tap" | sed 's/^# //')"
+done
+echo "# hugetlb pages reserved: $hugepages; CAP_SYS_RESOURCE: $cap"
+[ "$n" -gt 0 ] || { echo "Bail out! no selftest output (see $WORK/*.tap)"; exit 1; }
+[ "$failed" -eq 0 ]
