@@ -88,6 +88,8 @@ static int hwpt_replace(struct iofd_ctx *ctx, struct iofd_device *dev, struct io
 	struct iofd_hwpt *old = dev->hwpt;
 	dev->hwpt = hwpt;
 	hwpt->obj.users++;
+	if (old->fault)
+		iofd_fault_drop_device(old->fault, dev->obj.id);
 	iofd_hwpt_put(ctx, old);
 	return 0;
 }
@@ -157,6 +159,8 @@ void iofd_device_detach(struct iofd_ctx *ctx, struct iofd_device *dev)
 		return;
 	dev->hwpt = NULL;
 	dev->obj.users--;
+	if (hwpt->fault)
+		iofd_fault_drop_device(hwpt->fault, dev->obj.id);
 	iofd_hwpt_put(ctx, hwpt);
 }
 

@@ -111,9 +111,11 @@ static long fault_write(struct iofd_file *file, const void *buf, size_t len, uin
 	if (offset || len % rsz)
 		return -ESPIPE;
 	size_t done = 0;
+	long rc = 0;
 	while (done < len) {
 		struct iofd_hwpt_page_response r;
 		memcpy(&r, (const char *)buf + done, rsz);
+		rc = -EINVAL;
 		if (r.code != IOFD_PAGE_RESP_SUCCESS && r.code != IOFD_PAGE_RESP_INVALID)
 			break;
 		struct iofd_fault_group **pp = &fault->delivered;
@@ -121,13 +123,35 @@ static long fault_write(struct iofd_file *file, const void *buf, size_t len, uin
 			pp = &(*pp)->next;
 		if (!*pp)
 			break;
+		rc = 0;
 		struct iofd_fault_group *g = *pp;
 		*pp = g->next;
 		free(g); /* the device's request is answered */
 		fault->responses++;
 		done += rsz;
 	}
-	return done ? (long)done : -EINVAL;
+	return done ? (long)done : rc;
+}
+
+/* Drop the groups of device dev_id, queued or awaiting a response: the
+ * device left the HWPT, so its requests are answered INVALID for it. */
+static void drop_dev(struct iofd_fault_group **pp, uint32_t dev_id)
+{
+	while (*pp) {
+		struct iofd_fault_group *g = *pp;
+		if (g->count && g->rec[0].dev_id == dev_id) {
+			*pp = g->next;
+			free(g);
+		} else {
+			pp = &g->next;
+		}
+	}
+}
+
+void iofd_fault_drop_device(struct iofd_fault *fault, uint32_t dev_id)
+{
+	drop_dev(&fault->pending, dev_id);
+	drop_dev(&fault->delivered, dev_id);
 }
 
 static unsigned fault_poll(struct iofd_file *file)

@@ -251,13 +251,19 @@ int iofd_hwpt_get_dirty_bitmap(struct iofd_ucmd *uc)
 		return -EOPNOTSUPP;
 	struct dirty_bitmap b = {uc->ctx, cmd->iova, last, cmd->page_size, cmd->data, 0};
 	bool no_clear = cmd->flags & IOFD_HWPT_GET_DIRTY_BITMAP_NO_CLEAR;
-	/* Walk the areas; as in Linux 6.12, a driver error (tracking off) or a
-	 * gap between areas is not reported. */
+	/* Walk the areas that run on from iova without a gap, stopping at the
+	 * first gap; as in Linux 6.12, neither the gap nor a driver error
+	 * (tracking off) is reported. */
+	uint64_t want = cmd->iova;
 	struct iopt_node *n;
 	iopt_for_each(&iopt->areas, n, cmd->iova, last) {
-		uint64_t s = n->start > cmd->iova ? n->start : cmd->iova;
+		if (n->start > want)
+			break;
 		uint64_t l = n->last < last ? n->last : last;
-		d->ops->read_and_clear_dirty(d, s, l - s + 1, no_clear, dirty_record, &b);
+		d->ops->read_and_clear_dirty(d, want, l - want + 1, no_clear, dirty_record, &b);
+		if (l == last)
+			break;
+		want = l + 1;
 	}
 	return b.rc;
 }

@@ -241,6 +241,10 @@ struct iofd_fault {
 int iofd_fault_report(struct iofd_fault *fault, const struct iofd_hwpt_pgfault *recs,
 		      uint32_t count);
 
+/* A device left a fault-capable HWPT: its outstanding requests are
+ * answered INVALID and removed, as Linux's auto-response does. */
+void iofd_fault_drop_device(struct iofd_fault *fault, uint32_t dev_id);
+
 /* A decoded ioctl call. */
 struct iofd_ucmd {
 	struct iofd_ctx *ctx;
