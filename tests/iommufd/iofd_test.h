@@ -490,4 +490,39 @@ static inline int refs_zero_after_close(const void *buf, uint64_t len)
 	return rc ? -1 : 0;
 }
 
+/* ---- The shared fixture: one context, its descriptors, a test buffer ---- */
+static uint8_t *buffer;
+static void *buffer_base;
+static size_t buffer_base_len;
+static struct tfds files;
+static struct iofd_ctx *ctx;
+
+static inline int fixture_open(void)
+{
+	memset(&files, 0, sizeof(files));
+	ctx = tctx_open(&files, IOFD_ABI_NEWEST);
+	return ctx ? 0 : -1;
+}
+
+/* T/iommufd_utils.h teardown_iommufd: close, reopen, no pin left on the
+ * first len bytes of the buffer. */
+static inline int fixture_close(uint64_t len)
+{
+	tfd_close_all(&files);
+	iofd_close(ctx);
+	ctx = NULL;
+	return refs_zero_after_close(buffer, len);
+}
+
+static inline int fixture_buffer(size_t len, size_t align)
+{
+	buffer = buffer_alloc(len, align, &buffer_base, &buffer_base_len);
+	return buffer ? 0 : -1;
+}
+
+static inline int fixture_buffer_free(void)
+{
+	munmap(buffer_base, buffer_base_len);
+	return 0;
+}
 #endif

@@ -24,30 +24,20 @@
 #define A MOCK_APERTURE_START
 
 static uint64_t P;
-static uint8_t *buffer; /* BUFFER_SIZE, 2 MiB aligned, MAP_SHARED */
 static uint64_t BUFFER_SIZE;
-static void *buffer_base;
-static size_t buffer_base_len;
-static struct tfds files;
-static struct iofd_ctx *ctx;
 
 static int setup(void **state)
 {
 	(void)state;
-	memset(&files, 0, sizeof(files));
 	for (uint64_t i = 0; i < BUFFER_SIZE; i++)
 		buffer[i] = (uint8_t)(i * 7 + i / 4096);
-	ctx = tctx_open(&files, IOFD_ABI_NEWEST);
-	return ctx ? 0 : -1;
+	return fixture_open();
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	tfd_close_all(&files);
-	iofd_close(ctx);
-	ctx = NULL;
-	return refs_zero_after_close(buffer, BUFFER_SIZE);
+	return fixture_close(BUFFER_SIZE);
 }
 
 static int group_setup(void **state)
@@ -55,15 +45,13 @@ static int group_setup(void **state)
 	(void)state;
 	P = (uint64_t)sysconf(_SC_PAGESIZE);
 	BUFFER_SIZE = 16 * P;
-	buffer = buffer_alloc(BUFFER_SIZE, 2u << 20, &buffer_base, &buffer_base_len);
-	return buffer ? 0 : -1;
+	return fixture_buffer(BUFFER_SIZE, 2u << 20);
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	munmap(buffer_base, buffer_base_len);
-	return 0;
+	return fixture_buffer_free();
 }
 
 static unsigned open_files(void)

@@ -24,41 +24,29 @@
 #define RWPERM (IOMMU_PGFAULT_PERM_READ | IOMMU_PGFAULT_PERM_WRITE)
 #define ADDR 0xdeadbeafull /* T/iommufd_utils.h _test_cmd_trigger_iopf */
 
-static uint8_t *buffer;
-static void *buffer_base;
-static size_t buffer_base_len;
-static struct tfds files;
-static struct iofd_ctx *ctx;
 
 static int setup(void **state)
 {
 	(void)state;
-	memset(&files, 0, sizeof(files));
-	ctx = tctx_open(&files, IOFD_ABI_NEWEST);
-	return ctx ? 0 : -1;
+	return fixture_open();
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	tfd_close_all(&files);
-	iofd_close(ctx);
-	ctx = NULL;
-	return refs_zero_after_close(buffer, 4096);
+	return fixture_close(4096);
 }
 
 static int group_setup(void **state)
 {
 	(void)state;
-	buffer = buffer_alloc(4096, 4096, &buffer_base, &buffer_base_len);
-	return buffer ? 0 : -1;
+	return fixture_buffer(4096, 4096);
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	munmap(buffer_base, buffer_base_len);
-	return 0;
+	return fixture_buffer_free();
 }
 
 /*

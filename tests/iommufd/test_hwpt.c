@@ -21,29 +21,19 @@
 #include "tests/iommufd/iofd_test.h"
 
 static uint64_t P;
-static uint8_t *buffer; /* BUFFER_SIZE, 2 MiB aligned, MAP_SHARED */
 static uint64_t BUFFER_SIZE;
-static void *buffer_base;
-static size_t buffer_base_len;
-static struct tfds files;
-static struct iofd_ctx *ctx;
 
 static int setup(void **state)
 {
 	(void)state;
-	memset(&files, 0, sizeof(files));
-	ctx = tctx_open(&files, IOFD_ABI_NEWEST);
-	return ctx ? 0 : -1;
+	return fixture_open();
 }
 
 /* T/iommufd_utils.h teardown_iommufd: close, reopen, no pin left. */
 static int teardown(void **state)
 {
 	(void)state;
-	tfd_close_all(&files);
-	iofd_close(ctx);
-	ctx = NULL;
-	return refs_zero_after_close(buffer, BUFFER_SIZE);
+	return fixture_close(BUFFER_SIZE);
 }
 
 static int group_setup(void **state)
@@ -51,15 +41,13 @@ static int group_setup(void **state)
 	(void)state;
 	P = (uint64_t)sysconf(_SC_PAGESIZE);
 	BUFFER_SIZE = 16 * P;
-	buffer = buffer_alloc(BUFFER_SIZE, 2u << 20, &buffer_base, &buffer_base_len);
-	return buffer ? 0 : -1;
+	return fixture_buffer(BUFFER_SIZE, 2u << 20);
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	munmap(buffer_base, buffer_base_len);
-	return 0;
+	return fixture_buffer_free();
 }
 
 /* Reopen the test's context at another ABI level. */
