@@ -86,21 +86,20 @@ static void iopt_recompute_access_alignment(struct iopt *iopt)
 	iopt->iova_alignment = iopt_want_alignment(iopt);
 }
 
+static int access_check_alignment(const struct iofd_access *a, struct iofd_ioas *ioas)
+{
+	uint64_t align = access_alignment(a);
+	return align > ioas->iopt.iova_alignment ? iopt_check_alignment(&ioas->iopt, align) : 0;
+}
+
 /* Join an IOAS: its alignment may rise to the host page (EADDRINUSE if an
  * area does not conform). */
 static int access_attach(struct iofd_access *a, struct iofd_ioas *ioas)
 {
+	int rc = access_check_alignment(a, ioas);
+	if (rc)
+		return rc;
 	struct iopt *iopt = &ioas->iopt;
-	uint64_t align = access_alignment(a);
-	if (align > iopt->iova_alignment) {
-		for (struct iopt_node *n = iopt_tree_min(&iopt->areas); n;
-		     n = iopt_tree_succ(&iopt->areas, n)) {
-			struct iopt_area *ar = (struct iopt_area *)n;
-			uint64_t off = (ar->pages->uva + ar->pages_off) % iopt_page_size();
-			if (n->start % align || (n->last - n->start + 1) % align || off % align)
-				return -EADDRINUSE;
-		}
-	}
 	a->ioas = ioas;
 	a->next_in_iopt = iopt->accesses;
 	iopt->accesses = a;
@@ -163,22 +162,8 @@ static int create_access(struct iofd_ucmd *uc, struct iofd_test_cmd *cmd)
 		iofd_obj_del(ctx, &a->obj);
 		return rc;
 	}
-	struct iofd_file *file;
-	int fd;
-	rc = iofd_file_install(ctx, &access_fops, a, &file, &fd);
-	if (rc) {
-		iofd_obj_del(ctx, &a->obj);
-		return rc;
-	}
-	a->obj.users++; /* the descriptor; closing it destroys the access */
-	cmd->create_access.out_access_fd = (uint32_t)fd;
-	rc = iofd_ucmd_respond(uc);
-	if (rc) {
-		a->obj.users--;
-		iofd_file_uninstall(file, fd);
-		iofd_obj_del(ctx, &a->obj);
-	}
-	return rc;
+	/* Closing the descriptor destroys the access. */
+	return iofd_file_respond(uc, &a->obj, &access_fops, a, &cmd->create_access.out_access_fd);
 }
 
 /* The access named by descriptor fd, or NULL (EBADFD). */
@@ -361,14 +346,10 @@ static int access_replace_ioas(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
 		return -ENOENT;
 	if (ioas == a->ioas)
 		return 0;
-	struct iofd_ioas *old = a->ioas;
 	/* Check the new IOAS before leaving the old one. */
-	struct iofd_access probe = {.needs_pin = a->needs_pin};
-	int rc = access_attach(&probe, ioas);
+	int rc = access_check_alignment(a, ioas);
 	if (rc)
 		return rc;
-	access_detach(&probe);
-	(void)old;
 	access_detach(a);
 	return access_attach(a, ioas);
 }

@@ -186,21 +186,6 @@ int iofd_fault_alloc(struct iofd_ucmd *uc)
 		free(fault);
 		return rc;
 	}
-	struct iofd_file *file;
-	int fd;
-	rc = iofd_file_install(uc->ctx, &fault_fops, fault, &file, &fd);
-	if (rc) {
-		iofd_obj_del(uc->ctx, &fault->obj);
-		return rc;
-	}
-	fault->obj.users++; /* the descriptor */
 	cmd->out_fault_id = fault->obj.id;
-	cmd->out_fault_fd = (uint32_t)fd;
-	rc = iofd_ucmd_respond(uc);
-	if (rc) {
-		fault->obj.users--;
-		iofd_file_uninstall(file, fd);
-		iofd_obj_del(uc->ctx, &fault->obj);
-	}
-	return rc;
+	return iofd_file_respond(uc, &fault->obj, &fault_fops, fault, &cmd->out_fault_fd);
 }

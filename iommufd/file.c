@@ -74,3 +74,24 @@ void iofd_file_release(struct iofd_file *file)
 	free(file);
 	iofd_ctx_put(ctx);
 }
+
+int iofd_file_respond(struct iofd_ucmd *uc, struct iofd_obj *obj, const struct iofd_file_ops *ops,
+		      void *priv, uint32_t *fd_out)
+{
+	struct iofd_file *file;
+	int fd;
+	int rc = iofd_file_install(uc->ctx, ops, priv, &file, &fd);
+	if (rc) {
+		iofd_obj_del(uc->ctx, obj);
+		return rc;
+	}
+	obj->users++; /* the descriptor: DESTROY is EBUSY while it is open */
+	*fd_out = (uint32_t)fd;
+	rc = iofd_ucmd_respond(uc);
+	if (rc) {
+		obj->users--;
+		iofd_file_uninstall(file, fd);
+		iofd_obj_del(uc->ctx, obj);
+	}
+	return rc;
+}

@@ -59,10 +59,8 @@ int iofd_map_user(struct iopt *iopt, uint64_t *iova, bool fixed, uint64_t uva,
 	pages->ua = iopt->ua;
 	struct iopt_segment seg = {pages, 0, length, flags};
 	int rc = iopt_map_segments(iopt, iova, fixed, &seg, 1, flags);
-	if (rc) {
-		free(pages->pin_users);
-		free(pages);
-	}
+	if (rc)
+		iopt_pages_free(pages);
 	return rc;
 }
 

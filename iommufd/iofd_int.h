@@ -144,6 +144,12 @@ struct iofd_domain {
 	const void *driver; /* which driver made it (devices may attach only to their own) */
 };
 
+/* The smallest page a domain maps. */
+static inline uint64_t iofd_domain_min_page(const struct iofd_domain *d)
+{
+	return d->pgsize_bitmap & -d->pgsize_bitmap;
+}
+
 struct iopt_area {
 	struct iopt_node node; /* IOVA range */
 	struct iofd_pages *pages;
@@ -224,6 +230,13 @@ int iofd_file_install(struct iofd_ctx *ctx, const struct iofd_file_ops *ops, voi
 		      struct iofd_file **out, int *fd);
 /* Undo iofd_file_install after a later failure (the release op is not run). */
 void iofd_file_uninstall(struct iofd_file *file, int fd);
+/* Finish an ioctl that creates obj with a descriptor: install a file over
+ * it (the descriptor counts as a user of obj), store its number in *fd_out
+ * (a field of the reply) and respond.  On any failure obj is deleted and
+ * nothing is left behind. */
+struct iofd_ucmd;
+int iofd_file_respond(struct iofd_ucmd *uc, struct iofd_obj *obj, const struct iofd_file_ops *ops,
+		      void *priv, uint32_t *fd_out);
 
 /* ------------------------------------------------------------------ */
 /* Fault queues (fault.c) */
@@ -395,6 +408,8 @@ void iopt_area_unfill_domains(struct iopt *iopt, struct iopt_area *area);
 void iopt_fini(struct iopt *iopt);
 uint64_t iopt_page_size(void);
 void iopt_pages_put(struct iofd_pages *pages);
+/* Free pages nothing refers to (a mapping that failed). */
+void iopt_pages_free(struct iofd_pages *pages);
 /* The last byte of [start, start + length): -EINVAL if length is 0,
  * -EOVERFLOW if the range wraps. */
 int iopt_range_last(uint64_t start, uint64_t length, uint64_t *last);
@@ -432,6 +447,9 @@ int iopt_set_large_pages(struct iopt *iopt, bool enable);
 /* The alignment areas need now: host page with huge pages off, each
  * domain's smallest page, each access's. */
 uint64_t iopt_want_alignment(const struct iopt *iopt);
+/* Does every area's IOVA, length and offset into its first page keep
+ * alignment align?  0 or -EADDRINUSE (Linux's iopt_check_iova_alignment). */
+int iopt_check_alignment(struct iopt *iopt, uint64_t align);
 
 /* ------------------------------------------------------------------ */
 /* Handlers (ioas.c, main.c) */

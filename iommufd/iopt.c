@@ -91,12 +91,16 @@ void iopt_init(struct iopt *iopt, const struct iofd_uaccess *ua)
 	iopt->ua = ua;
 }
 
+void iopt_pages_free(struct iofd_pages *pages)
+{
+	free(pages->pin_users);
+	free(pages);
+}
+
 void iopt_pages_put(struct iofd_pages *pages)
 {
-	if (pages && --pages->refs == 0) {
-		free(pages->pin_users);
-		free(pages);
-	}
+	if (pages && --pages->refs == 0)
+		iopt_pages_free(pages);
 }
 
 static void iopt_free_tree(struct iopt_tree *t, void (*fn)(struct iopt_node *))
@@ -527,14 +531,25 @@ uint32_t iopt_usable_ranges(struct iopt *iopt, struct iofd_iova_range *out, uint
 uint64_t iopt_want_alignment(const struct iopt *iopt)
 {
 	uint64_t align = iopt->large_pages_disabled ? iopt_page_size() : 1;
-	for (unsigned i = 0; i < iopt->ndomains; i++) {
-		uint64_t smallest = iopt->domains[i]->pgsize_bitmap & -iopt->domains[i]->pgsize_bitmap;
-		if (smallest > align)
-			align = smallest;
-	}
+	for (unsigned i = 0; i < iopt->ndomains; i++)
+		if (iofd_domain_min_page(iopt->domains[i]) > align)
+			align = iofd_domain_min_page(iopt->domains[i]);
 	if (iopt->access_alignment > align)
 		align = iopt->access_alignment;
 	return align;
+}
+
+int iopt_check_alignment(struct iopt *iopt, uint64_t align)
+{
+	for (struct iopt_node *n = iopt_tree_min(&iopt->areas); n;
+	     n = iopt_tree_succ(&iopt->areas, n)) {
+		struct iopt_area *area = (struct iopt_area *)n;
+		uint64_t uva = area->pages->uva + area->pages_off;
+		if (!is_aligned(n->start, align) || !is_aligned(n->last - n->start + 1, align) ||
+		    !is_aligned(uva % iopt_page_size(), align))
+			return -EADDRINUSE;
+	}
+	return 0;
 }
 
 int iopt_set_large_pages(struct iopt *iopt, bool enable)
@@ -549,18 +564,13 @@ int iopt_set_large_pages(struct iopt *iopt, bool enable)
 	/* Linux cannot re-map what domains already hold in large pages. */
 	if (iopt->ndomains && !iopt_tree_empty(&iopt->areas))
 		return -EINVAL;
-	iopt->large_pages_disabled = true;
 	uint64_t align = iopt_want_alignment(iopt);
-	for (struct iopt_node *n = iopt_tree_min(&iopt->areas); n;
-	     n = iopt_tree_succ(&iopt->areas, n)) {
-		struct iopt_area *area = (struct iopt_area *)n;
-		uint64_t uva = area->pages->uva + area->pages_off;
-		if (!is_aligned(n->start, align) || !is_aligned(n->last - n->start + 1, align) ||
-		    !is_aligned(uva % iopt_page_size(), align)) {
-			iopt->large_pages_disabled = false;
-			return -EADDRINUSE;
-		}
-	}
+	if (align < iopt_page_size())
+		align = iopt_page_size();
+	int rc = iopt_check_alignment(iopt, align);
+	if (rc)
+		return rc;
+	iopt->large_pages_disabled = true;
 	iopt->iova_alignment = align;
 	return 0;
 }

@@ -32,9 +32,7 @@ static int domain_map_range(struct iofd_domain *d, uint64_t iova, uint64_t phys,
 				d->ops->unmap(d, iova, done);
 			return -EINVAL;
 		}
-		/* As many pages of that size as stay aligned. */
-		uint64_t count = left / best;
-		int rc = d->ops->map(d, a, p, best, count > 1 ? 1 : count, prot);
+		int rc = d->ops->map(d, a, p, best, 1, prot);
 		if (rc) {
 			if (done)
 				d->ops->unmap(d, iova, done);
@@ -72,18 +70,32 @@ static int area_map_domain(struct iopt_area *area, struct iofd_domain *d)
 	return 0;
 }
 
+/* Take (or drop) the area's pin on its pages; no-ops when already so. */
+static int area_pin(struct iopt_area *a)
+{
+	if (a->pinned)
+		return 0;
+	int rc = iofd_pages_pin(a->pages, a->pages_off, a->node.last - a->node.start + 1);
+	a->pinned = !rc;
+	return rc;
+}
+
+static void area_unpin(struct iopt_area *a)
+{
+	if (!a->pinned)
+		return;
+	iofd_pages_unpin(a->pages, a->pages_off, a->node.last - a->node.start + 1);
+	a->pinned = false;
+}
+
 int iopt_area_fill_domains(struct iopt *iopt, struct iopt_area *area)
 {
 	if (!iopt->ndomains)
 		return 0;
 	uint64_t len = area->node.last - area->node.start + 1;
-	int rc = 0;
-	if (!area->pinned) {
-		rc = iofd_pages_pin(area->pages, area->pages_off, len);
-		if (rc)
-			return rc;
-		area->pinned = true;
-	}
+	int rc = area_pin(area);
+	if (rc)
+		return rc;
 	unsigned i;
 	for (i = 0; i < iopt->ndomains; i++) {
 		rc = area_map_domain(area, iopt->domains[i]);
@@ -94,8 +106,7 @@ int iopt_area_fill_domains(struct iopt *iopt, struct iopt_area *area)
 		return 0;
 	while (i--)
 		iopt->domains[i]->ops->unmap(iopt->domains[i], area->node.start, len);
-	iofd_pages_unpin(area->pages, area->pages_off, len);
-	area->pinned = false;
+	area_unpin(area);
 	return rc;
 }
 
@@ -104,29 +115,18 @@ void iopt_area_unfill_domains(struct iopt *iopt, struct iopt_area *area)
 	uint64_t len = area->node.last - area->node.start + 1;
 	for (unsigned i = 0; i < iopt->ndomains; i++)
 		iopt->domains[i]->ops->unmap(iopt->domains[i], area->node.start, len);
-	if (area->pinned) {
-		iofd_pages_unpin(area->pages, area->pages_off, len);
-		area->pinned = false;
-	}
+	area_unpin(area);
 }
 
 int iopt_table_add_domain(struct iopt *iopt, struct iofd_domain *d)
 {
-	uint64_t smallest = d->pgsize_bitmap & -d->pgsize_bitmap;
-	uint64_t align = smallest > iopt->iova_alignment ? smallest : iopt->iova_alignment;
+	uint64_t align = iofd_domain_min_page(d);
+	if (align < iopt->iova_alignment)
+		align = iopt->iova_alignment;
 	if (align > iopt_page_size())
 		return -EINVAL;
-	if (align != iopt->iova_alignment) {
-		for (struct iopt_node *n = iopt_tree_min(&iopt->areas); n;
-		     n = iopt_tree_succ(&iopt->areas, n)) {
-			struct iopt_area *a = (struct iopt_area *)n;
-			uint64_t off = (a->pages->uva + a->pages_off) % iopt_page_size();
-			if (n->start % align || (n->last - n->start + 1) % align || off % align)
-				return -EADDRINUSE;
-		}
-	}
-	int rc = 0;
-	if (d->aperture_start)
+	int rc = align != iopt->iova_alignment ? iopt_check_alignment(iopt, align) : 0;
+	if (!rc && d->aperture_start)
 		rc = iopt_reserve(iopt, 0, d->aperture_start - 1, d);
 	if (!rc && d->aperture_last != UINT64_MAX)
 		rc = iopt_reserve(iopt, d->aperture_last + 1, UINT64_MAX, d);
@@ -140,24 +140,18 @@ int iopt_table_add_domain(struct iopt *iopt, struct iofd_domain *d)
 		return -ENOMEM;
 	}
 	iopt->domains = grown;
-	/* Fill the new domain alone: pin what is not pinned yet, map all. */
+	/* Fill the new domain alone.  Areas are pinned exactly while the IOAS
+	 * has a domain, so with none yet each area is pinned here first. */
 	struct iopt_node *n;
 	for (n = iopt_tree_min(&iopt->areas); n; n = iopt_tree_succ(&iopt->areas, n)) {
 		struct iopt_area *a = (struct iopt_area *)n;
-		uint64_t len = n->last - n->start + 1;
-		bool pinned_here = false;
-		if (!a->pinned) {
-			rc = iofd_pages_pin(a->pages, a->pages_off, len);
-			if (rc)
-				break;
-			a->pinned = pinned_here = true;
-		}
+		rc = area_pin(a);
+		if (rc)
+			break;
 		rc = area_map_domain(a, d);
 		if (rc) {
-			if (pinned_here) {
-				iofd_pages_unpin(a->pages, a->pages_off, len);
-				a->pinned = false;
-			}
+			if (!iopt->ndomains)
+				area_unpin(a);
 			break;
 		}
 	}
@@ -165,13 +159,9 @@ int iopt_table_add_domain(struct iopt *iopt, struct iofd_domain *d)
 		/* Undo the areas before n. */
 		for (struct iopt_node *m = iopt_tree_min(&iopt->areas); m != n;
 		     m = iopt_tree_succ(&iopt->areas, m)) {
-			struct iopt_area *a = (struct iopt_area *)m;
-			uint64_t len = m->last - m->start + 1;
-			d->ops->unmap(d, m->start, len);
-			if (!iopt->ndomains) {
-				iofd_pages_unpin(a->pages, a->pages_off, len);
-				a->pinned = false;
-			}
+			d->ops->unmap(d, m->start, m->last - m->start + 1);
+			if (!iopt->ndomains)
+				area_unpin((struct iopt_area *)m);
 		}
 		iopt_unreserve_owner(iopt, d);
 		return rc;
@@ -191,13 +181,9 @@ void iopt_table_remove_domain(struct iopt *iopt, struct iofd_domain *d)
 	iopt->domains[i] = iopt->domains[--iopt->ndomains];
 	for (struct iopt_node *n = iopt_tree_min(&iopt->areas); n;
 	     n = iopt_tree_succ(&iopt->areas, n)) {
-		struct iopt_area *a = (struct iopt_area *)n;
-		uint64_t len = n->last - n->start + 1;
-		d->ops->unmap(d, n->start, len);
-		if (!iopt->ndomains && a->pinned) {
-			iofd_pages_unpin(a->pages, a->pages_off, len);
-			a->pinned = false;
-		}
+		d->ops->unmap(d, n->start, n->last - n->start + 1);
+		if (!iopt->ndomains)
+			area_unpin((struct iopt_area *)n);
 	}
 	iopt_unreserve_owner(iopt, d);
 	iopt->iova_alignment = iopt_want_alignment(iopt);

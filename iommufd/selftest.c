@@ -102,6 +102,20 @@ static int get_mock_pt(struct iofd_ctx *ctx, uint32_t id, struct iofd_hwpt **hwp
 	return *pt ? 0 : -EINVAL;
 }
 
+/* The first host page from `page` on, of npages, that the caller's memory
+ * lacks, or npages when none is missing: one look at the caller's memory
+ * in the common case, page by page only to find the culprit. */
+static uint64_t first_missing_page(struct iofd_ctx *ctx, uint64_t page, uint64_t npages)
+{
+	const uint64_t psz = iopt_page_size();
+	if (!npages || !iofd_uaccess_probe(&ctx->ua, page, npages * psz, false))
+		return npages;
+	for (uint64_t i = 0; i < npages; i++)
+		if (iofd_uaccess_probe(&ctx->ua, page + i * psz, psz, false))
+			return i;
+	return npages;
+}
+
 /* Every IO page under iova must map the frame pinned under uptr. */
 static int test_md_check_map(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
 {
@@ -116,8 +130,11 @@ static int test_md_check_map(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
 	if (rc)
 		return rc;
 	const uint64_t psz = iopt_page_size();
+	uint64_t first = uptr & ~(psz - 1);
+	uint64_t missing = len ? first_missing_page(ctx, first, (uptr + len - 1) / psz - first / psz + 1)
+			       : 0;
 	for (; len; len -= MOCK_IO_PAGE_SIZE, iova += MOCK_IO_PAGE_SIZE, uptr += MOCK_IO_PAGE_SIZE) {
-		if (iofd_uaccess_probe(&ctx->ua, uptr & ~(psz - 1), psz, false))
+		if ((uptr - first) / psz == missing)
 			return -EFAULT;
 		uint64_t frame, pte = mock_pt_entry(pt, iova);
 		if (!pte || !iofd_pin_frame(ctx->ua.mm, uptr & ~(psz - 1), &frame) ||
@@ -134,8 +151,9 @@ static int test_md_check_refs(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
 	uint64_t uptr = cmd->check_refs.uptr, len = cmd->check_refs.length, end;
 	if (len % psz || uptr % psz || __builtin_add_overflow(uptr, len, &end))
 		return -EINVAL;
-	for (; len; len -= psz, uptr += psz) {
-		if (iofd_uaccess_probe(&ctx->ua, uptr, psz, false))
+	uint64_t missing = first_missing_page(ctx, uptr, len / psz);
+	for (uint64_t i = 0; len; len -= psz, uptr += psz, i++) {
+		if (i == missing)
 			return -EFAULT;
 		if (iofd_pin_count(ctx->ua.mm, uptr) != cmd->check_refs.refs)
 			return -EIO;
