@@ -23,7 +23,8 @@
 
 #include <iommusim/iommufd.h>
 
-int cmd_run(int argc, char **argv);
+#include "engine/bits.h"
+#include "tools/tools_int.h"
 
 static const char usage_run[] =
 	"Usage: iommusim run [OPTIONS] -- COMMAND [ARGS...]\n"
@@ -90,7 +91,7 @@ static bool is_sanitizer_runtime(const char *entry, size_t len)
 	for (size_t i = 0; i < len; i++)
 		if (entry[i] == '/')
 			base = entry + i + 1;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; i < IMS_ARRAY_SIZE(names); i++) {
 		size_t l = strlen(names[i]);
 		if ((size_t)(entry + len - base) >= l && !strncmp(base, names[i], l))
 			return true;

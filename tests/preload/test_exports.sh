@@ -13,7 +13,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # The names between "global:" and "local:".
 sed -n '/global:/,/local:/p' "$map" | tr ' ;' '\n\n' |
-	grep -E '^[A-Za-z_][A-Za-z0-9_]*$' | grep -v -e '^global$' -e '^local$' | sort -u >"$tmp/want"
+	grep -E '^[A-Za-z_][A-Za-z0-9_]*$' | sort -u >"$tmp/want"
 "$nm" -D --defined-only "$module" | awk '$2 ~ /^[TWiV]$/ {print $3}' | sed 's/@.*//' |
 	sort -u >"$tmp/have"
 fail=0

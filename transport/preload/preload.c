@@ -82,6 +82,8 @@
 
 #include <iommusim/iommufd.h>
 
+#include "iommufd/uapi.h"
+
 #define PL_EXPORT __attribute__((visibility("default")))
 
 /* Entry points glibc has but declares only under _FORTIFY_SOURCE. */
@@ -294,8 +296,7 @@ static void pl_forget(int fd, bool release)
  * for it is stale (closed behind our back). */
 static void pl_claim(int fd)
 {
-	if (pl_lookup(fd))
-		pl_forget(fd, true);
+	pl_forget(fd, true);
 }
 
 /* After a call that returned descriptor fd (or -1): drop a stale entry. */
@@ -666,8 +667,7 @@ PL_EXPORT int fclose(FILE *f)
 static void pl_forget_range(unsigned first, unsigned last)
 {
 	for (size_t fd = first; fd < pl.nbyfd && fd <= last; fd++)
-		if (pl.byfd[fd])
-			pl_forget((int)fd, true);
+		pl_forget((int)fd, true);
 }
 
 PL_EXPORT int close_range(unsigned first, unsigned last, int flags)
@@ -810,7 +810,7 @@ PL_EXPORT int ioctl(int fd, unsigned long request, ...)
 	long rc = -ENOTTY; /* iommufd files have no ioctls */
 	if (o->kind == PL_CTX) {
 		rc = iofd_ioctl(o->ctx, cmd, (uint64_t)(uintptr_t)arg);
-		unsigned slot = (cmd & 0xff00) == 0x3b00 ? (cmd & 0xff) : PL_NR_OTHER;
+		unsigned slot = (cmd & 0xff00) == IOFD_TYPE << 8 ? (cmd & 0xff) : PL_NR_OTHER;
 		pl.served[slot]++;
 		if (rc < 0)
 			pl.failed[slot]++;
@@ -853,25 +853,7 @@ static long pl_io_locked(struct pl_ofd *o, bool wr, void *ubuf, size_t len, uint
 	}
 	if (buf != small)
 		free(buf);
-	pl_sync();
 	return n;
-}
-
-/* Serve a read/write of fd if it is ours: true, with the answer in *ret. */
-static bool pl_io(int fd, bool wr, void *buf, size_t len, uint64_t off, ssize_t *ret)
-{
-	if (!pl_any())
-		return false;
-	pl_lock();
-	struct pl_ofd *o = pl_lookup(fd);
-	if (!o) {
-		pl_unlock();
-		return false;
-	}
-	long n = pl_io_locked(o, wr, buf, len, off);
-	pl_unlock();
-	*ret = pl_result(n);
-	return true;
 }
 
 /*
@@ -914,7 +896,15 @@ static long pl_iov_locked(struct pl_ofd *o, bool wr, const struct iovec *uiov, i
 	return rc ? rc : total;
 }
 
-static bool pl_iov(int fd, bool wr, const struct iovec *iov, int cnt, int64_t off, ssize_t *ret)
+/*
+ * The one gate of every read and write: serve it if fd is ours (true, with
+ * the answer in *ret).  One buffer (uiov NULL) or the caller's vector; a
+ * positioned call (pread, preadv, ...) with a negative offset is EINVAL
+ * before the file sees it, an unpositioned one reads at offset 0.  Queue
+ * readiness is synced once, after the whole transfer.
+ */
+static bool pl_rw(int fd, bool wr, void *buf, size_t len, const struct iovec *uiov, int cnt,
+		  bool positioned, int64_t off, ssize_t *ret)
 {
 	if (!pl_any())
 		return false;
@@ -924,7 +914,14 @@ static bool pl_iov(int fd, bool wr, const struct iovec *iov, int cnt, int64_t of
 		pl_unlock();
 		return false;
 	}
-	long n = pl_iov_locked(o, wr, iov, cnt, off);
+	long n;
+	if (positioned && off < 0)
+		n = -EINVAL;
+	else if (uiov)
+		n = pl_iov_locked(o, wr, uiov, cnt, positioned ? off : -1);
+	else
+		n = pl_io_locked(o, wr, buf, len, positioned ? (uint64_t)off : 0);
+	pl_sync();
 	pl_unlock();
 	*ret = pl_result(n);
 	return true;
@@ -933,7 +930,7 @@ static bool pl_iov(int fd, bool wr, const struct iovec *iov, int cnt, int64_t of
 PL_EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
 	ssize_t n;
-	if (pl_io(fd, false, buf, len, 0, &n))
+	if (pl_rw(fd, false, buf, len, NULL, 0, false, 0, &n))
 		return n;
 	return NEXT(read)(fd, buf, len);
 }
@@ -941,31 +938,15 @@ PL_EXPORT ssize_t read(int fd, void *buf, size_t len)
 PL_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {
 	ssize_t n;
-	if (pl_io(fd, true, (void *)buf, len, 0, &n))
+	if (pl_rw(fd, true, (void *)buf, len, NULL, 0, false, 0, &n))
 		return n;
 	return NEXT(write)(fd, buf, len);
-}
-
-/* pread/pwrite: a negative offset is EINVAL, before the file sees it. */
-static bool pl_pio(int fd, bool wr, void *buf, size_t len, int64_t off, ssize_t *ret)
-{
-	if (off < 0 && pl_any()) {
-		pl_lock();
-		bool ours = pl_lookup(fd);
-		pl_unlock();
-		if (ours) {
-			*ret = pl_result(-EINVAL);
-			return true;
-		}
-		return false;
-	}
-	return pl_io(fd, wr, buf, len, (uint64_t)off, ret);
 }
 
 PL_EXPORT ssize_t pread(int fd, void *buf, size_t len, off_t off)
 {
 	ssize_t n;
-	if (pl_pio(fd, false, buf, len, off, &n))
+	if (pl_rw(fd, false, buf, len, NULL, 0, true, off, &n))
 		return n;
 	return NEXT(pread)(fd, buf, len, off);
 }
@@ -973,7 +954,7 @@ PL_EXPORT ssize_t pread(int fd, void *buf, size_t len, off_t off)
 PL_EXPORT ssize_t pread64(int fd, void *buf, size_t len, off64_t off)
 {
 	ssize_t n;
-	if (pl_pio(fd, false, buf, len, off, &n))
+	if (pl_rw(fd, false, buf, len, NULL, 0, true, off, &n))
 		return n;
 	return NEXT(pread64)(fd, buf, len, off);
 }
@@ -981,7 +962,7 @@ PL_EXPORT ssize_t pread64(int fd, void *buf, size_t len, off64_t off)
 PL_EXPORT ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
 {
 	ssize_t n;
-	if (pl_pio(fd, true, (void *)buf, len, off, &n))
+	if (pl_rw(fd, true, (void *)buf, len, NULL, 0, true, off, &n))
 		return n;
 	return NEXT(pwrite)(fd, buf, len, off);
 }
@@ -989,7 +970,7 @@ PL_EXPORT ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
 PL_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t len, off64_t off)
 {
 	ssize_t n;
-	if (pl_pio(fd, true, (void *)buf, len, off, &n))
+	if (pl_rw(fd, true, (void *)buf, len, NULL, 0, true, off, &n))
 		return n;
 	return NEXT(pwrite64)(fd, buf, len, off);
 }
@@ -997,7 +978,7 @@ PL_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t len, off64_t off)
 PL_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
 	ssize_t n;
-	if (pl_iov(fd, false, iov, cnt, -1, &n))
+	if (pl_rw(fd, false, NULL, 0, iov, cnt, false, 0, &n))
 		return n;
 	return NEXT(readv)(fd, iov, cnt);
 }
@@ -1005,23 +986,15 @@ PL_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 PL_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
 	ssize_t n;
-	if (pl_iov(fd, true, iov, cnt, -1, &n))
+	if (pl_rw(fd, true, NULL, 0, iov, cnt, false, 0, &n))
 		return n;
 	return NEXT(writev)(fd, iov, cnt);
-}
-
-/* preadv/pwritev with a negative offset: EINVAL (checked by pl_iov's caller). */
-static bool pl_piov(int fd, bool wr, const struct iovec *iov, int cnt, int64_t off, ssize_t *ret)
-{
-	if (off < 0)
-		return pl_pio(fd, wr, NULL, 0, off, ret);
-	return pl_iov(fd, wr, iov, cnt, off, ret);
 }
 
 PL_EXPORT ssize_t preadv(int fd, const struct iovec *iov, int cnt, off_t off)
 {
 	ssize_t n;
-	if (pl_piov(fd, false, iov, cnt, off, &n))
+	if (pl_rw(fd, false, NULL, 0, iov, cnt, true, off, &n))
 		return n;
 	return NEXT(preadv)(fd, iov, cnt, off);
 }
@@ -1029,7 +1002,7 @@ PL_EXPORT ssize_t preadv(int fd, const struct iovec *iov, int cnt, off_t off)
 PL_EXPORT ssize_t preadv64(int fd, const struct iovec *iov, int cnt, off64_t off)
 {
 	ssize_t n;
-	if (pl_piov(fd, false, iov, cnt, off, &n))
+	if (pl_rw(fd, false, NULL, 0, iov, cnt, true, off, &n))
 		return n;
 	return NEXT(preadv64)(fd, iov, cnt, off);
 }
@@ -1037,7 +1010,7 @@ PL_EXPORT ssize_t preadv64(int fd, const struct iovec *iov, int cnt, off64_t off
 PL_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
 {
 	ssize_t n;
-	if (pl_piov(fd, true, iov, cnt, off, &n))
+	if (pl_rw(fd, true, NULL, 0, iov, cnt, true, off, &n))
 		return n;
 	return NEXT(pwritev)(fd, iov, cnt, off);
 }
@@ -1045,7 +1018,7 @@ PL_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
 PL_EXPORT ssize_t pwritev64(int fd, const struct iovec *iov, int cnt, off64_t off)
 {
 	ssize_t n;
-	if (pl_piov(fd, true, iov, cnt, off, &n))
+	if (pl_rw(fd, true, NULL, 0, iov, cnt, true, off, &n))
 		return n;
 	return NEXT(pwritev64)(fd, iov, cnt, off);
 }
@@ -1171,28 +1144,28 @@ static const char *const pl_request_names[256] = {
 	[0x70] = "VFIO_IOMMU_GET_INFO",
 	[0x71] = "VFIO_IOMMU_MAP_DMA",
 	[0x72] = "VFIO_IOMMU_UNMAP_DMA",
-	[0x80] = "IOMMU_DESTROY",
-	[0x81] = "IOMMU_IOAS_ALLOC",
-	[0x82] = "IOMMU_IOAS_ALLOW_IOVAS",
-	[0x83] = "IOMMU_IOAS_COPY",
-	[0x84] = "IOMMU_IOAS_IOVA_RANGES",
-	[0x85] = "IOMMU_IOAS_MAP",
-	[0x86] = "IOMMU_IOAS_UNMAP",
-	[0x87] = "IOMMU_OPTION",
-	[0x88] = "IOMMU_VFIO_IOAS",
-	[0x89] = "IOMMU_HWPT_ALLOC",
-	[0x8a] = "IOMMU_GET_HW_INFO",
-	[0x8b] = "IOMMU_HWPT_SET_DIRTY_TRACKING",
-	[0x8c] = "IOMMU_HWPT_GET_DIRTY_BITMAP",
-	[0x8d] = "IOMMU_HWPT_INVALIDATE",
-	[0x8e] = "IOMMU_FAULT_QUEUE_ALLOC",
-	[0x8f] = "IOMMU_IOAS_MAP_FILE",
-	[0x90] = "IOMMU_VIOMMU_ALLOC",
-	[0x91] = "IOMMU_VDEVICE_ALLOC",
-	[0x92] = "IOMMU_IOAS_CHANGE_PROCESS",
-	[0x93] = "IOMMU_VEVENTQ_ALLOC",
-	[0x94] = "IOMMU_HW_QUEUE_ALLOC",
-	[0xa0] = "IOMMU_TEST_CMD",
+	[IOFD_NR_DESTROY] = "IOMMU_DESTROY",
+	[IOFD_NR_IOAS_ALLOC] = "IOMMU_IOAS_ALLOC",
+	[IOFD_NR_IOAS_ALLOW_IOVAS] = "IOMMU_IOAS_ALLOW_IOVAS",
+	[IOFD_NR_IOAS_COPY] = "IOMMU_IOAS_COPY",
+	[IOFD_NR_IOAS_IOVA_RANGES] = "IOMMU_IOAS_IOVA_RANGES",
+	[IOFD_NR_IOAS_MAP] = "IOMMU_IOAS_MAP",
+	[IOFD_NR_IOAS_UNMAP] = "IOMMU_IOAS_UNMAP",
+	[IOFD_NR_OPTION] = "IOMMU_OPTION",
+	[IOFD_NR_VFIO_IOAS] = "IOMMU_VFIO_IOAS",
+	[IOFD_NR_HWPT_ALLOC] = "IOMMU_HWPT_ALLOC",
+	[IOFD_NR_GET_HW_INFO] = "IOMMU_GET_HW_INFO",
+	[IOFD_NR_HWPT_SET_DIRTY_TRACKING] = "IOMMU_HWPT_SET_DIRTY_TRACKING",
+	[IOFD_NR_HWPT_GET_DIRTY_BITMAP] = "IOMMU_HWPT_GET_DIRTY_BITMAP",
+	[IOFD_NR_HWPT_INVALIDATE] = "IOMMU_HWPT_INVALIDATE",
+	[IOFD_NR_FAULT_QUEUE_ALLOC] = "IOMMU_FAULT_QUEUE_ALLOC",
+	[IOFD_NR_IOAS_MAP_FILE] = "IOMMU_IOAS_MAP_FILE",
+	[IOFD_NR_VIOMMU_ALLOC] = "IOMMU_VIOMMU_ALLOC",
+	[IOFD_NR_VDEVICE_ALLOC] = "IOMMU_VDEVICE_ALLOC",
+	[IOFD_NR_IOAS_CHANGE_PROCESS] = "IOMMU_IOAS_CHANGE_PROCESS",
+	[IOFD_NR_VEVENTQ_ALLOC] = "IOMMU_VEVENTQ_ALLOC",
+	[IOFD_NR_HW_QUEUE_ALLOC] = "IOMMU_HW_QUEUE_ALLOC",
+	[IOFD_NR_TEST_CMD] = "IOMMU_TEST_CMD",
 };
 
 struct pl_text {
