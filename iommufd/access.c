@@ -169,9 +169,9 @@ static int create_access(struct iofd_ucmd *uc, struct iofd_test_cmd *cmd)
 /* The access named by descriptor fd, or NULL (EBADFD). */
 static struct iofd_access *access_of_fd(struct iofd_ctx *ctx, uint32_t fd)
 {
-	if (!ctx->ua.file_of)
+	if (!ctx->ua->file_of)
 		return NULL;
-	struct iofd_file *file = ctx->ua.file_of(ctx->ua.opaque, (int)fd);
+	struct iofd_file *file = ctx->ua->file_of(ctx->ua->opaque, (int)fd);
 	if (!file || file->ops != &access_fops || file->ctx != ctx)
 		return NULL;
 	return file->priv;
@@ -243,7 +243,7 @@ static int access_pages(struct iofd_ucmd *uc, struct iofd_test_cmd *cmd)
 			for (uint64_t o = 0; o < segs[i].length && !rc; o += psz) {
 				uint64_t frame;
 				uint64_t phys = iofd_pages_phys(segs[i].pages, segs[i].pages_off + o);
-				if (!iofd_pin_frame(ctx->ua.mm, (user + off + o) & ~(psz - 1), &frame) ||
+				if (!iofd_pin_frame(ctx->ua->mm, (user + off + o) & ~(psz - 1), &frame) ||
 				    frame != phys / psz)
 					rc = -EBADE;
 			}
@@ -311,7 +311,7 @@ static int access_rw(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
 	if (!buf)
 		return -ENOMEM;
 	int rc = 0;
-	if (write && ctx->ua.read(ctx->ua.opaque, cmd->access_rw.uptr, buf, length))
+	if (write && ctx->ua->read(ctx->ua->opaque, cmd->access_rw.uptr, buf, length))
 		rc = -EFAULT;
 	struct iopt_segment *segs = NULL;
 	size_t nsegs = 0;
@@ -323,11 +323,11 @@ static int access_rw(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
 	uint64_t done = 0;
 	for (size_t i = 0; i < nsegs && !rc; i++) {
 		uint64_t addr = segs[i].pages->uva + segs[i].pages_off;
-		rc = write ? ctx->ua.write(ctx->ua.opaque, addr, buf + done, segs[i].length)
-			   : ctx->ua.read(ctx->ua.opaque, addr, buf + done, segs[i].length);
+		rc = write ? ctx->ua->write(ctx->ua->opaque, addr, buf + done, segs[i].length)
+			   : ctx->ua->read(ctx->ua->opaque, addr, buf + done, segs[i].length);
 		done += segs[i].length;
 	}
-	if (!rc && !write && ctx->ua.write(ctx->ua.opaque, cmd->access_rw.uptr, buf, length))
+	if (!rc && !write && ctx->ua->write(ctx->ua->opaque, cmd->access_rw.uptr, buf, length))
 		rc = -EFAULT;
 	free(segs);
 	free(buf);

@@ -172,7 +172,7 @@ int iofd_copy_driver_data(struct iofd_ctx *ctx, void *dst, size_t size, size_t m
 	if (len < min_len || len > size)
 		return -EINVAL;
 	memset(dst, 0, size);
-	return ctx->ua.read(ctx->ua.opaque, uptr, dst, len) ? -EFAULT : 0;
+	return ctx->ua->read(ctx->ua->opaque, uptr, dst, len) ? -EFAULT : 0;
 }
 
 /* GET_HW_INFO */
@@ -201,13 +201,13 @@ int iofd_get_hw_info(struct iofd_ucmd *uc)
 	    cmd->data_type != type)
 		return -EOPNOTSUPP;
 	uint32_t copy = cmd->data_len < len ? cmd->data_len : len;
-	if (ctx->ua.write(ctx->ua.opaque, cmd->data_uptr, data, copy))
+	if (ctx->ua->write(ctx->ua->opaque, cmd->data_uptr, data, copy))
 		return -EFAULT;
 	/* Zero the rest of a larger buffer. */
 	static const uint8_t zero[256];
 	for (uint64_t off = copy; off < cmd->data_len;) {
 		uint64_t n = cmd->data_len - off < sizeof(zero) ? cmd->data_len - off : sizeof(zero);
-		if (ctx->ua.write(ctx->ua.opaque, cmd->data_uptr + off, zero, n))
+		if (ctx->ua->write(ctx->ua->opaque, cmd->data_uptr + off, zero, n))
 			return -EFAULT;
 		off += n;
 	}

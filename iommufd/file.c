@@ -18,7 +18,7 @@
 int iofd_file_install(struct iofd_ctx *ctx, const struct iofd_file_ops *ops, void *priv,
 		      struct iofd_file **out, int *fd)
 {
-	if (!ctx->ua.install_file)
+	if (!ctx->ua->install_file)
 		return -EOPNOTSUPP;
 	struct iofd_file *file = calloc(1, sizeof(*file));
 	if (!file)
@@ -26,7 +26,7 @@ int iofd_file_install(struct iofd_ctx *ctx, const struct iofd_file_ops *ops, voi
 	file->ops = ops;
 	file->priv = priv;
 	file->ctx = ctx;
-	int n = ctx->ua.install_file(ctx->ua.opaque, file);
+	int n = ctx->ua->install_file(ctx->ua->opaque, file);
 	if (n < 0) {
 		free(file);
 		return n;
@@ -40,8 +40,8 @@ int iofd_file_install(struct iofd_ctx *ctx, const struct iofd_file_ops *ops, voi
 void iofd_file_uninstall(struct iofd_file *file, int fd)
 {
 	struct iofd_ctx *ctx = file->ctx;
-	if (ctx->ua.uninstall_file)
-		ctx->ua.uninstall_file(ctx->ua.opaque, fd);
+	if (ctx->ua->uninstall_file)
+		ctx->ua->uninstall_file(ctx->ua->opaque, fd);
 	/* The ioctl failed: the object behind it is undone by the caller. */
 	ctx->refs--;
 	free(file);

@@ -213,12 +213,12 @@ static void dirty_record(void *arg, uint64_t iova, uint64_t size)
 	     bit++) {
 		uint64_t addr = b->data + bit / 8;
 		uint8_t byte;
-		if (b->ctx->ua.read(b->ctx->ua.opaque, addr, &byte, 1)) {
+		if (b->ctx->ua->read(b->ctx->ua->opaque, addr, &byte, 1)) {
 			b->rc = -EFAULT;
 			return;
 		}
 		byte |= (uint8_t)(1u << (bit % 8));
-		if (b->ctx->ua.write(b->ctx->ua.opaque, addr, &byte, 1)) {
+		if (b->ctx->ua->write(b->ctx->ua->opaque, addr, &byte, 1)) {
 			b->rc = -EFAULT;
 			return;
 		}

@@ -56,7 +56,7 @@ int iofd_map_user(struct iopt *iopt, uint64_t *iova, bool fixed, uint64_t uva,
 	pages->uva = uva;
 	pages->length = length;
 	pages->writable = flags & IOFD_MAP_WRITEABLE;
-	pages->ua = iopt->ua;
+	pages->ua = *iopt->caller;
 	struct iopt_segment seg = {pages, 0, length, flags};
 	int rc = iopt_map_segments(iopt, iova, fixed, &seg, 1, flags);
 	if (rc)
@@ -169,7 +169,7 @@ int iofd_ioas_allow_iovas(struct iofd_ucmd *uc)
 	 * before an unreadable one is EINVAL, not EFAULT. */
 	int rc = 0;
 	for (uint32_t i = 0; i < cmd->num_iovas && !rc; i++) {
-		rc = uc->ctx->ua.read(uc->ctx->ua.opaque,
+		rc = uc->ctx->ua->read(uc->ctx->ua->opaque,
 				      cmd->allowed_iovas + (uint64_t)i * sizeof(*ranges),
 				      &ranges[i], sizeof(*ranges));
 		if (!rc && ranges[i].start >= ranges[i].last)
@@ -199,7 +199,7 @@ int iofd_ioas_iova_ranges(struct iofd_ucmd *uc)
 	if (!out)
 		return -ENOMEM;
 	iopt_usable_ranges(&ioas->iopt, out, n);
-	int rc = uc->ctx->ua.write(uc->ctx->ua.opaque, cmd->allowed_iovas, out,
+	int rc = uc->ctx->ua->write(uc->ctx->ua->opaque, cmd->allowed_iovas, out,
 				   (size_t)n * sizeof(*out));
 	free(out);
 	if (rc)
@@ -260,5 +260,5 @@ int iofd_option(struct iofd_ucmd *uc)
 	}
 	/* Only val64 goes back (the dispatcher's minimum size includes it). */
 	size_t off = offsetof(struct iofd_option, val64);
-	return ctx->ua.write(ctx->ua.opaque, uc->uptr + off, &cmd->val64, sizeof(cmd->val64));
+	return ctx->ua->write(ctx->ua->opaque, uc->uptr + off, &cmd->val64, sizeof(cmd->val64));
 }

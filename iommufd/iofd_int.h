@@ -180,7 +180,8 @@ struct iopt {
 	struct iopt_tree allowed;   /* empty: everything is allowed */
 	uint64_t iova_alignment;   /* 1, or more when huge pages are off / domains attached */
 	bool large_pages_disabled; /* OPTION HUGE_PAGES = 0 */
-	const struct iofd_uaccess *ua; /* whose memory new mappings come from */
+	/* whose memory new mappings come from: the context's current caller */
+	const struct iofd_uaccess *const *caller;
 	struct iofd_domain **domains;  /* attached domains: areas are mapped into each */
 	unsigned ndomains;
 	uint64_t access_alignment;     /* largest alignment an access asks for */
@@ -198,7 +199,8 @@ struct iofd_ioas {
 struct iofd_ctx {
 	unsigned refs;            /* the open /dev/iommu + each iofd_file */
 	struct iofd_obj *objects; /* uthash by id */
-	struct iofd_uaccess ua;
+	struct iofd_uaccess open_ua;   /* the caller given at open */
+	const struct iofd_uaccess *ua; /* the caller of the ioctl being served */
 	enum iofd_abi abi;
 	uint32_t vfio_ioas_id;    /* 0: none */
 	bool account_mm;          /* RLIMIT_MODE 1 */
@@ -394,7 +396,7 @@ void iofd_hwpt_put(struct iofd_ctx *ctx, struct iofd_hwpt *hwpt);
 /* ------------------------------------------------------------------ */
 /* IO page table (iopt.c) */
 
-void iopt_init(struct iopt *iopt, const struct iofd_uaccess *ua);
+void iopt_init(struct iopt *iopt, const struct iofd_uaccess *const *caller);
 /* Attach a domain: raise the alignment to its smallest page (EINVAL above
  * the host page, EADDRINUSE if an area does not conform), reserve what lies
  * outside its aperture (EADDRINUSE if mapped), pin and map every area

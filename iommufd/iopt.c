@@ -80,7 +80,7 @@ uint64_t iopt_page_size(void)
 	return page;
 }
 
-void iopt_init(struct iopt *iopt, const struct iofd_uaccess *ua)
+void iopt_init(struct iopt *iopt, const struct iofd_uaccess *const *caller)
 {
 	memset(iopt, 0, sizeof(*iopt));
 	RB_INIT(&iopt->areas);
@@ -88,7 +88,7 @@ void iopt_init(struct iopt *iopt, const struct iofd_uaccess *ua)
 	RB_INIT(&iopt->allowed);
 	iopt->iova_alignment = 1;
 	iopt->large_pages_disabled = false;
-	iopt->ua = ua;
+	iopt->caller = caller;
 }
 
 void iopt_pages_free(struct iofd_pages *pages)

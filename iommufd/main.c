@@ -24,28 +24,41 @@
 #include "iommufd/iofd_int.h"
 
 /* ------------------------------------------------------------------ */
-/* User access for callers in this process. */
+/* User access through process_vm_readv/writev: iofd_uaccess_self (this
+ * process; its opaque belongs to whoever copies it) and
+ * iofd_uaccess_for_pid (opaque is the pid). */
+
+static int vm_copy(pid_t pid, uint64_t uaddr, void *buf, size_t len, bool write)
+{
+	if (len == 0)
+		return 0;
+	struct iovec local = {buf, len};
+	struct iovec remote = {(void *)(uintptr_t)uaddr, len};
+	ssize_t n = write ? process_vm_writev(pid, &local, 1, &remote, 1, 0)
+			  : process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	return n == (ssize_t)len ? 0 : -EFAULT;
+}
 
 static int self_read(void *opaque, uint64_t uaddr, void *dst, size_t len)
 {
 	(void)opaque;
-	if (len == 0)
-		return 0;
-	struct iovec local = {dst, len};
-	struct iovec remote = {(void *)(uintptr_t)uaddr, len};
-	ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-	return n == (ssize_t)len ? 0 : -EFAULT;
+	return vm_copy(getpid(), uaddr, dst, len, false);
 }
 
 static int self_write(void *opaque, uint64_t uaddr, const void *src, size_t len)
 {
 	(void)opaque;
-	if (len == 0)
-		return 0;
-	struct iovec local = {(void *)src, len};
-	struct iovec remote = {(void *)(uintptr_t)uaddr, len};
-	ssize_t n = process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
-	return n == (ssize_t)len ? 0 : -EFAULT;
+	return vm_copy(getpid(), uaddr, (void *)src, len, true);
+}
+
+static int pid_read(void *opaque, uint64_t uaddr, void *dst, size_t len)
+{
+	return vm_copy((pid_t)(intptr_t)opaque, uaddr, dst, len, false);
+}
+
+static int pid_write(void *opaque, uint64_t uaddr, const void *src, size_t len)
+{
+	return vm_copy((pid_t)(intptr_t)opaque, uaddr, (void *)src, len, true);
 }
 
 /* Is [uaddr, uaddr + len) covered by mappings of /proc/<pid>/maps with the
@@ -82,29 +95,49 @@ static int self_probe(void *opaque, uint64_t uaddr, uint64_t len, bool write)
 	return iofd_probe_maps(getpid(), uaddr, len, write);
 }
 
-const struct iofd_uaccess iofd_uaccess_self = {
-	.read = self_read, .write = self_write, .probe = self_probe};
+static int pid_probe(void *opaque, uint64_t uaddr, uint64_t len, bool write)
+{
+	return iofd_probe_maps((pid_t)(intptr_t)opaque, uaddr, len, write);
+}
 
-/* Whether this process holds an effective capability. */
-static bool self_capable(int cap)
+/* Whether process pid (0: this one) holds an effective capability. */
+static bool capable_pid(pid_t pid, int cap)
 {
 	struct {
 		uint32_t version;
 		int pid;
-	} hdr = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
+	} hdr = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, pid};
 	struct {
 		uint32_t effective, permitted, inheritable;
 	} data[2] = {{0}};
-	if (syscall(SYS_capget, &hdr, data))
+	if (cap < 0 || cap >= 64 || syscall(SYS_capget, &hdr, data))
 		return false;
 	return data[cap / 32].effective & (1u << (cap % 32));
 }
 
+static bool pid_capable(void *opaque, int cap)
+{
+	return capable_pid((pid_t)(intptr_t)opaque, cap);
+}
+
+const struct iofd_uaccess iofd_uaccess_self = {
+	.read = self_read, .write = self_write, .probe = self_probe};
+
+void iofd_uaccess_for_pid(struct iofd_uaccess *ua, int pid)
+{
+	*ua = (struct iofd_uaccess){.read = pid_read,
+				    .write = pid_write,
+				    .probe = pid_probe,
+				    .capable = pid_capable,
+				    .opaque = (void *)(intptr_t)pid,
+				    .mm = (uint64_t)pid};
+}
+
 bool iofd_capable(struct iofd_ctx *ctx, int cap)
 {
-	if (ctx->ua.capable)
-		return ctx->ua.capable(ctx->ua.opaque, cap);
-	return self_capable(cap);
+	if (ctx->ua->capable)
+		return ctx->ua->capable(ctx->ua->opaque, cap);
+	return capable_pid(0, cap);
 }
 
 int iofd_abi_parse(const char *text, enum iofd_abi *abi)
@@ -255,7 +288,7 @@ static bool iofd_abi_has(enum iofd_abi abi, const struct iofd_op *op)
 int iofd_ucmd_respond(struct iofd_ucmd *uc)
 {
 	size_t n = uc->user_size < uc->size ? uc->user_size : uc->size;
-	return uc->ctx->ua.write(uc->ctx->ua.opaque, uc->uptr, uc->cmd, n);
+	return uc->ctx->ua->write(uc->ctx->ua->opaque, uc->uptr, uc->cmd, n);
 }
 
 /* Bytes the caller passed beyond our struct must all be zero. */
@@ -264,7 +297,7 @@ static int iofd_check_tail(struct iofd_ctx *ctx, uint64_t uptr, size_t from, siz
 	uint8_t buf[256];
 	while (from < to) {
 		size_t n = to - from < sizeof(buf) ? to - from : sizeof(buf);
-		int rc = ctx->ua.read(ctx->ua.opaque, uptr + from, buf, n);
+		int rc = ctx->ua->read(ctx->ua->opaque, uptr + from, buf, n);
 		if (rc)
 			return rc;
 		for (size_t i = 0; i < n; i++)
@@ -275,7 +308,7 @@ static int iofd_check_tail(struct iofd_ctx *ctx, uint64_t uptr, size_t from, siz
 	return 0;
 }
 
-long iofd_ioctl(struct iofd_ctx *ctx, unsigned long request, uint64_t arg)
+static long iofd_dispatch(struct iofd_ctx *ctx, unsigned long request, uint64_t arg)
 {
 	unsigned nr = request & 0xff;
 	if (request != (unsigned long)IOFD_REQ(nr))
@@ -290,7 +323,7 @@ long iofd_ioctl(struct iofd_ctx *ctx, unsigned long request, uint64_t arg)
 		return -ENOTTY;
 
 	uint32_t user_size;
-	int rc = ctx->ua.read(ctx->ua.opaque, arg, &user_size, sizeof(user_size));
+	int rc = ctx->ua->read(ctx->ua->opaque, arg, &user_size, sizeof(user_size));
 	if (rc)
 		return rc;
 	if (user_size < op->min_size)
@@ -302,13 +335,27 @@ long iofd_ioctl(struct iofd_ctx *ctx, unsigned long request, uint64_t arg)
 	}
 	uint64_t buf[16] = {0}; /* every iommufd struct is <= 128 bytes */
 	size_t n = user_size < op->size ? user_size : op->size;
-	rc = ctx->ua.read(ctx->ua.opaque, arg, buf, n);
+	rc = ctx->ua->read(ctx->ua->opaque, arg, buf, n);
 	if (rc)
 		return rc;
 	struct iofd_ucmd uc = {
 		.ctx = ctx, .uptr = arg, .user_size = user_size, .cmd = buf, .size = op->size,
 	};
 	return op->fn(&uc);
+}
+
+long iofd_ioctl(struct iofd_ctx *ctx, unsigned long request, uint64_t arg)
+{
+	return iofd_dispatch(ctx, request, arg);
+}
+
+long iofd_ioctl_from(struct iofd_ctx *ctx, const struct iofd_uaccess *caller,
+		     unsigned long request, uint64_t arg)
+{
+	ctx->ua = caller;
+	long rc = iofd_dispatch(ctx, request, arg);
+	ctx->ua = &ctx->open_ua;
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -320,7 +367,8 @@ struct iofd_ctx *iofd_open(const struct iofd_uaccess *ua, enum iofd_abi abi)
 	if (!ctx)
 		return NULL;
 	ctx->refs = 1;
-	ctx->ua = *ua;
+	ctx->open_ua = *ua;
+	ctx->ua = &ctx->open_ua;
 	ctx->abi = abi;
 	ctx->test_memory_limit = 65536;
 	return ctx;

@@ -108,10 +108,10 @@ static int get_mock_pt(struct iofd_ctx *ctx, uint32_t id, struct iofd_hwpt **hwp
 static uint64_t first_missing_page(struct iofd_ctx *ctx, uint64_t page, uint64_t npages)
 {
 	const uint64_t psz = iopt_page_size();
-	if (!npages || !iofd_uaccess_probe(&ctx->ua, page, npages * psz, false))
+	if (!npages || !iofd_uaccess_probe(ctx->ua, page, npages * psz, false))
 		return npages;
 	for (uint64_t i = 0; i < npages; i++)
-		if (iofd_uaccess_probe(&ctx->ua, page + i * psz, psz, false))
+		if (iofd_uaccess_probe(ctx->ua, page + i * psz, psz, false))
 			return i;
 	return npages;
 }
@@ -137,7 +137,7 @@ static int test_md_check_map(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
 		if ((uptr - first) / psz == missing)
 			return -EFAULT;
 		uint64_t frame, pte = mock_pt_entry(pt, iova);
-		if (!pte || !iofd_pin_frame(ctx->ua.mm, uptr & ~(psz - 1), &frame) ||
+		if (!pte || !iofd_pin_frame(ctx->ua->mm, uptr & ~(psz - 1), &frame) ||
 		    mock_pte_phys(pte) != frame * psz + uptr % psz)
 			return -EINVAL;
 	}
@@ -155,7 +155,7 @@ static int test_md_check_refs(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
 	for (uint64_t i = 0; len; len -= psz, uptr += psz, i++) {
 		if (i == missing)
 			return -EFAULT;
-		if (iofd_pin_count(ctx->ua.mm, uptr) != cmd->check_refs.refs)
+		if (iofd_pin_count(ctx->ua->mm, uptr) != cmd->check_refs.refs)
 			return -EIO;
 	}
 	return 0;
@@ -195,7 +195,7 @@ static int test_dirty(struct iofd_ucmd *uc, struct iofd_test_cmd *cmd)
 	uint8_t *bits = malloc((max + 7) / 8);
 	if (!bits)
 		return -ENOMEM;
-	if (ctx->ua.read(ctx->ua.opaque, cmd->dirty.uptr, bits, (max + 7) / 8)) {
+	if (ctx->ua->read(ctx->ua->opaque, cmd->dirty.uptr, bits, (max + 7) / 8)) {
 		free(bits);
 		return -EFAULT;
 	}

@@ -52,7 +52,7 @@ static long vfio_check_extension(struct iofd_ctx *ctx, unsigned long ext)
 static int vfio_read_arg(struct iofd_ctx *ctx, uint64_t arg, void *dst, size_t minsz)
 {
 	uint32_t argsz;
-	int rc = ctx->ua.read(ctx->ua.opaque, arg, dst, minsz);
+	int rc = ctx->ua->read(ctx->ua->opaque, arg, dst, minsz);
 	if (rc)
 		return rc;
 	memcpy(&argsz, dst, sizeof(argsz));
@@ -116,7 +116,7 @@ static int vfio_unmap_dma(struct iofd_ctx *ctx, uint64_t arg)
 	if (rc)
 		return rc;
 	unmap.size = unmapped;
-	return ctx->ua.write(ctx->ua.opaque, arg, &unmap, minsz);
+	return ctx->ua->write(ctx->ua->opaque, arg, &unmap, minsz);
 }
 
 /*
@@ -175,7 +175,7 @@ static int vfio_get_info(struct iofd_ctx *ctx, uint64_t arg)
 			memcpy(caps + avail_sz + sizeof(cap) + i * sizeof(vr), &vr, sizeof(vr));
 		}
 		free(r);
-		rc = ctx->ua.write(ctx->ua.opaque, arg + sizeof(info), caps, avail_sz + iova_sz);
+		rc = ctx->ua->write(ctx->ua->opaque, arg + sizeof(info), caps, avail_sz + iova_sz);
 		free(caps);
 		if (rc)
 			return rc;
@@ -186,7 +186,7 @@ static int vfio_get_info(struct iofd_ctx *ctx, uint64_t arg)
 	info.argsz = total;
 	info.flags = VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS;
 	info.iova_pgsizes = pgsizes;
-	return ctx->ua.write(ctx->ua.opaque, arg, &info, reply);
+	return ctx->ua->write(ctx->ua->opaque, arg, &info, reply);
 }
 
 long iofd_vfio_ioctl(struct iofd_ctx *ctx, unsigned long request, uint64_t arg)

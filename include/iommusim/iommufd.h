@@ -67,6 +67,15 @@ struct iofd_uaccess {
 extern const struct iofd_uaccess iofd_uaccess_self;
 
 /*
+ * User access for another process (a server's client): copies through
+ * process_vm_readv/writev on `pid`, probes /proc/<pid>/maps, asks capget(2)
+ * for its capabilities; pins are keyed by `pid` (mm).  The descriptor
+ * operations are left NULL for the transport to fill.  Needs the right to
+ * ptrace `pid` (same user, or CAP_SYS_PTRACE).
+ */
+void iofd_uaccess_for_pid(struct iofd_uaccess *ua, int pid);
+
+/*
  * Which kernel's answers to give where kernels differ: which ioctls exist
  * and a few errnos (see docs/iommufd.md).
  */
@@ -88,6 +97,16 @@ void iofd_close(struct iofd_ctx *ctx);
 
 /* Serve one ioctl: 0 (or a non-negative result), or a negative errno. */
 long iofd_ioctl(struct iofd_ctx *ctx, unsigned long request, uint64_t arg);
+
+/*
+ * Serve one ioctl for a caller other than the one given at open: a server
+ * whose descriptor is shared by several processes (after fork, every one
+ * of them may issue ioctls on it).  Memory the call maps is read through
+ * `caller` from then on, so `caller` must outlive every mapping made with
+ * it: the transport keeps one per client process.
+ */
+long iofd_ioctl_from(struct iofd_ctx *ctx, const struct iofd_uaccess *caller,
+		     unsigned long request, uint64_t arg);
 
 /*
  * Descriptors created by ioctls.  Each call takes a buffer in the

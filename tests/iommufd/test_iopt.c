@@ -16,6 +16,9 @@
 
 #include "iommufd/iofd_int.h"
 
+/* The caller these IO page tables map from. */
+static const struct iofd_uaccess *const self_caller = &iofd_uaccess_self;
+
 static struct iopt_node *node(uint64_t start, uint64_t last)
 {
 	struct iopt_node *n = calloc(1, sizeof(*n));
@@ -71,7 +74,7 @@ static void test_reserved_union(void **state)
 	(void)state;
 	struct iopt iopt;
 	int a, b;
-	iopt_init(&iopt, &iofd_uaccess_self);
+	iopt_init(&iopt, &self_caller);
 	assert_int_equal(iopt_reserve(&iopt, 0x1000, 0x3fff, &a), 0);
 	assert_int_equal(iopt_reserve(&iopt, 0x2000, 0x5fff, &b), 0);
 	assert_int_equal(iopt_reserve(&iopt, 0x6000, 0x6fff, &b), 0); /* adjacent: merged */
@@ -96,7 +99,7 @@ static void test_usable_top_and_count(void **state)
 {
 	(void)state;
 	struct iopt iopt;
-	iopt_init(&iopt, &iofd_uaccess_self);
+	iopt_init(&iopt, &self_caller);
 	assert_int_equal(iopt_reserve(&iopt, UINT64_MAX - 0xfff, UINT64_MAX, NULL), 0);
 	assert_int_equal(iopt_reserve(&iopt, 0, 0xfff, NULL), 0);
 	assert_int_equal(iopt_reserve(&iopt, 0x10000, 0x1ffff, NULL), 0);
@@ -116,7 +119,7 @@ static void test_alloc_holes(void **state)
 	uint64_t P = iopt_page_size();
 	struct iopt iopt;
 	uint64_t iova;
-	iopt_init(&iopt, &iofd_uaccess_self);
+	iopt_init(&iopt, &self_caller);
 	assert_int_equal(iopt_alloc_iova(&iopt, &iova, 0, P), 0);
 	assert_int_equal(iova, P);
 	/* A reservation over [P, 3P-1] pushes a 2-page request to 4P (aligned to 2P). */
@@ -135,7 +138,7 @@ static void test_allowed_rules(void **state)
 {
 	(void)state;
 	struct iopt iopt;
-	iopt_init(&iopt, &iofd_uaccess_self);
+	iopt_init(&iopt, &self_caller);
 	struct iofd_iova_range bad1[] = {{0x2000, 0x2000}};
 	struct iofd_iova_range bad2[] = {{0x1000, 0x2fff}, {0x2000, 0x3fff}};
 	struct iofd_iova_range good[] = {{0x10000, 0x1ffff}};
