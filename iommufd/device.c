@@ -157,6 +157,8 @@ void iofd_device_detach(struct iofd_ctx *ctx, struct iofd_device *dev)
 	struct iofd_hwpt *hwpt = dev->hwpt;
 	if (!hwpt)
 		return;
+	if (dev->drv->detach)
+		dev->drv->detach(dev, hwpt->domain);
 	dev->hwpt = NULL;
 	dev->obj.users--;
 	if (hwpt->fault)

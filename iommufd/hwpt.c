@@ -70,6 +70,8 @@ int iofd_hwpt_paging_alloc(struct iofd_ctx *ctx, struct iofd_ioas *ioas, struct 
 	rc = iopt_table_add_domain(&ioas->iopt, hwpt->domain);
 	if (rc) {
 		if (attach) {
+			if (dev->drv->detach)
+				dev->drv->detach(dev, hwpt->domain);
 			dev->hwpt = NULL;
 			hwpt->obj.users--;
 		}

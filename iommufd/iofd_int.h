@@ -106,12 +106,20 @@ int iofd_uaccess_probe(const struct iofd_uaccess *ua, uint64_t addr, uint64_t le
 int iofd_probe_maps(int pid, uint64_t uaddr, uint64_t len, bool write);
 
 /* The process-wide pin table (pin.c); pages are host-page aligned. */
-int iofd_pin_pages(uint64_t mm, uint64_t first_page, uint64_t npages, uint64_t *frames);
+/* Pin pages of ua's address space (ua->mm), reached through ua. */
+int iofd_pin_pages(const struct iofd_uaccess *ua, uint64_t first_page, uint64_t npages,
+		   uint64_t *frames);
 void iofd_unpin_pages(uint64_t mm, uint64_t first_page, uint64_t npages);
 unsigned iofd_pin_count(uint64_t mm, uint64_t page);
 bool iofd_pin_frame(uint64_t mm, uint64_t page, uint64_t *frame);
 bool iofd_pin_lookup_frame(uint64_t frame, uint64_t *mm, uint64_t *page);
 size_t iofd_pinned_pages(void);
+/* Read or write simulated physical memory [pa, pa + len) of pinned frames:
+ * the pinning process's pages.  0, or -EFAULT where no page is pinned or
+ * the process refuses. */
+int iofd_frame_access(uint64_t pa, void *buf, size_t len, bool write);
+/* The first frame number the pin table hands out (frames are never reused). */
+#define IOFD_PIN_FIRST_FRAME (UINT64_C(1) << 20)
 
 /* ------------------------------------------------------------------ */
 /* Domains: the IO page tables devices translate through. */
@@ -315,8 +323,12 @@ struct iofd_driver {
 	int (*domain_alloc_nested)(struct iofd_ctx *ctx, struct iofd_device *dev,
 				   struct iofd_domain *parent, uint32_t flags, uint32_t data_type,
 				   uint64_t data_uptr, uint32_t data_len, struct iofd_domain **out);
-	/* The driver's consent to attach dev to d: 0 or -errno. */
+	/* Attach dev to d (replacing what it is attached to): the driver's
+	 * consent and, for a driver of modelled hardware, the configuration
+	 * writes.  0 or -errno with nothing changed. */
 	int (*attach)(struct iofd_device *dev, struct iofd_domain *d);
+	/* dev leaves d and is blocked (optional). */
+	void (*detach)(struct iofd_device *dev, struct iofd_domain *d);
 	/* User cache invalidation on a nested domain: handle *entry_num
 	 * entries, set *entry_num to those done. */
 	int (*cache_invalidate_user)(struct iofd_ctx *ctx, struct iofd_domain *d, uint32_t type,
@@ -369,6 +381,9 @@ int iofd_device_attach_hwpt(struct iofd_device *dev, struct iofd_hwpt *hwpt);
  * EFAULT. */
 int iofd_copy_driver_data(struct iofd_ctx *ctx, void *dst, size_t size, size_t min_len,
 			  uint64_t uptr, uint32_t len);
+
+/* The driver of devices behind the modelled VT-d or SMMUv3 (host.c). */
+extern const struct iofd_driver iofd_host_driver;
 
 /* The selftest mock IOMMU driver (mock.c). */
 extern const struct iofd_driver iofd_mock_driver;

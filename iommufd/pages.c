@@ -55,7 +55,7 @@ int iofd_pages_pin(struct iofd_pages *p, uint64_t off, uint64_t len)
 		uint64_t addr = first_page(p) + i * psz, n = j - i + 1;
 		int rc = iofd_uaccess_probe(p->ua, addr, n * psz, p->writable);
 		if (!rc)
-			rc = iofd_pin_pages(p->ua->mm, addr, n, NULL);
+			rc = iofd_pin_pages(p->ua, addr, n, NULL);
 		if (rc) {
 			/* Undo the runs pinned so far. */
 			for (uint64_t k = lo; k < i; k++)

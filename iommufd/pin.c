@@ -14,6 +14,11 @@
  * gets 2 MiB-aligned frames, as a huge page has), which lets a domain use
  * large IO pages where real memory would be contiguous.
  *
+ * A pinned frame is the client's page itself: the simulated IOMMU reads and
+ * writes it through the user access of whoever pinned it first
+ * (iofd_frame_access), kept per address space for as long as any of its
+ * pages is pinned.
+ *
  * The table is not locked: every transport serialises calls into the
  * dispatcher.
  */
@@ -29,18 +34,28 @@ struct pin_key {
 	uint64_t page; /* page-aligned user address */
 };
 
+/* An address space with pinned pages, and how to reach its memory. */
+struct pin_mm {
+	UT_hash_handle hh;
+	uint64_t mm;
+	struct iofd_uaccess ua; /* a copy: the pinner's structure may go first */
+	uint64_t pages;         /* entries naming it */
+};
+
 struct pin_entry {
 	UT_hash_handle hh;        /* by key */
 	UT_hash_handle hh_frame;  /* by frame */
 	struct pin_key key;
 	uint64_t frame;
 	unsigned pins;
+	struct pin_mm *owner;
 };
 
+static struct pin_mm *pin_mms;
 static struct pin_entry *pin_by_key;
 static struct pin_entry *pin_by_frame;
 /* Frame numbers are never reused, so a stale frame can never alias. */
-static uint64_t pin_next_frame = 1ull << 20; /* from 4 GiB up */
+static uint64_t pin_next_frame = IOFD_PIN_FIRST_FRAME; /* from 4 GiB up */
 
 #define HUGE_FRAMES 512u /* 2 MiB of 4 KiB pages */
 
@@ -77,9 +92,20 @@ bool iofd_pin_lookup_frame(uint64_t frame, uint64_t *mm, uint64_t *page)
 	return e != NULL;
 }
 
-int iofd_pin_pages(uint64_t mm, uint64_t first_page, uint64_t npages, uint64_t *frames)
+int iofd_pin_pages(const struct iofd_uaccess *ua, uint64_t first_page, uint64_t npages,
+		   uint64_t *frames)
 {
 	const uint64_t psz = iopt_page_size();
+	const uint64_t mm = ua->mm;
+	struct pin_mm *owner;
+	HASH_FIND(hh, pin_mms, &mm, sizeof(mm), owner);
+	if (!owner) {
+		if (!(owner = calloc(1, sizeof(*owner))))
+			return -ENOMEM;
+		owner->mm = mm;
+		owner->ua = *ua;
+		HASH_ADD(hh, pin_mms, mm, sizeof(owner->mm), owner);
+	}
 	/* Allocate every entry first so that running out of memory changes
 	 * nothing. */
 	struct pin_entry **fresh = calloc(npages ? npages : 1, sizeof(*fresh));
@@ -93,6 +119,10 @@ int iofd_pin_pages(uint64_t mm, uint64_t first_page, uint64_t npages, uint64_t *
 			for (uint64_t j = 0; j < i; j++)
 				free(fresh[j]);
 			free(fresh);
+			if (!owner->pages) {
+				HASH_DEL(pin_mms, owner);
+				free(owner);
+			}
 			return -ENOMEM;
 		}
 		nfresh++;
@@ -108,6 +138,8 @@ int iofd_pin_pages(uint64_t mm, uint64_t first_page, uint64_t npages, uint64_t *
 				continue;
 			e->key = (struct pin_key){mm, first_page + i * psz};
 			e->frame = base + i;
+			e->owner = owner;
+			owner->pages++;
 			HASH_ADD(hh, pin_by_key, key, sizeof(e->key), e);
 			HASH_ADD(hh_frame, pin_by_frame, frame, sizeof(e->frame), e);
 		}
@@ -131,6 +163,10 @@ void iofd_unpin_pages(uint64_t mm, uint64_t first_page, uint64_t npages)
 			continue;
 		HASH_DELETE(hh, pin_by_key, e);
 		HASH_DELETE(hh_frame, pin_by_frame, e);
+		if (!--e->owner->pages) {
+			HASH_DEL(pin_mms, e->owner);
+			free(e->owner);
+		}
 		free(e);
 	}
 }
@@ -138,4 +174,27 @@ void iofd_unpin_pages(uint64_t mm, uint64_t first_page, uint64_t npages)
 size_t iofd_pinned_pages(void)
 {
 	return HASH_CNT(hh, pin_by_key);
+}
+
+int iofd_frame_access(uint64_t pa, void *buf, size_t len, bool write)
+{
+	const uint64_t psz = iopt_page_size();
+	uint8_t *b = buf;
+	while (len) {
+		uint64_t frame = pa / psz, off = pa % psz;
+		size_t n = psz - off < len ? (size_t)(psz - off) : len;
+		struct pin_entry *e;
+		HASH_FIND(hh_frame, pin_by_frame, &frame, sizeof(frame), e);
+		if (!e)
+			return -EFAULT;
+		const struct iofd_uaccess *ua = &e->owner->ua;
+		int rc = write ? ua->write(ua->opaque, e->key.page + off, b, n)
+			       : ua->read(ua->opaque, e->key.page + off, b, n);
+		if (rc)
+			return -EFAULT;
+		pa += n;
+		b += n;
+		len -= n;
+	}
+	return 0;
 }

@@ -187,6 +187,25 @@ struct iofd_hwpt_alloc {
 	uint32_t reserved2;
 };
 
+/* IOMMU_HWPT_DATA_VTD_S1: the guest's first-stage table (VT-d nested). */
+enum iofd_hwpt_vtd_s1_flags {
+	IOFD_VTD_S1_SRE = 1u << 0,  /* supervisor requests */
+	IOFD_VTD_S1_EAFE = 1u << 1, /* extended access flag */
+	IOFD_VTD_S1_WPE = 1u << 2,  /* write protect */
+};
+
+struct iofd_hwpt_vtd_s1 {
+	iofd_u64 flags;
+	iofd_u64 pgtbl_addr;
+	uint32_t addr_width; /* 48 (4-level) or 57 (5-level) */
+	uint32_t reserved;
+};
+
+/* IOMMU_HWPT_DATA_ARM_SMMUV3: the guest STE's first two words. */
+struct iofd_hwpt_arm_smmuv3 {
+	iofd_u64 ste[2];
+};
+
 /* IOMMU_GET_HW_INFO */
 enum iofd_hw_info_type {
 	IOFD_HW_INFO_TYPE_NONE = 0,
@@ -213,6 +232,24 @@ struct iofd_hw_info {
 	uint8_t out_max_pasid_log2;
 	uint8_t reserved[3];
 	iofd_u64 out_capabilities;
+};
+
+/* GET_HW_INFO data of IOMMU_HW_INFO_TYPE_INTEL_VTD */
+#define IOFD_HW_INFO_VTD_ERRATA_772415_SPR17 (1u << 0)
+struct iofd_hw_info_vtd {
+	uint32_t flags;
+	uint32_t reserved;
+	iofd_u64 cap_reg;  /* VT-d spec 11.4.2 */
+	iofd_u64 ecap_reg; /* 11.4.3 */
+};
+
+/* GET_HW_INFO data of IOMMU_HW_INFO_TYPE_ARM_SMMUV3 */
+struct iofd_hw_info_arm_smmuv3 {
+	uint32_t flags;
+	uint32_t reserved;
+	uint32_t idr[6];
+	uint32_t iidr;
+	uint32_t aidr;
 };
 
 /* IOMMU_HWPT_SET_DIRTY_TRACKING */
@@ -257,6 +294,15 @@ struct iofd_hwpt_invalidate {
 };
 
 #define IOFD_INVALIDATE_ENTRY_NUM_MAX (1u << 19)
+
+/* IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 entries */
+#define IOFD_VTD_INV_FLAGS_LEAF (1u << 0)
+struct iofd_hwpt_vtd_s1_invalidate {
+	iofd_u64 addr; /* 4 KiB aligned */
+	iofd_u64 npages; /* UINT64_MAX with addr 0: everything */
+	uint32_t flags;
+	uint32_t reserved;
+};
 
 /* The selftest's driver data (drivers/iommu/iommufd/iommufd_test.h). */
 struct iofd_test_hw_info {
@@ -451,6 +497,13 @@ _Static_assert(offsetof(struct iofd_hw_info, out_capabilities) == 32, "iommu_hw_
 _Static_assert(sizeof(struct iofd_hwpt_set_dirty_tracking) == 16, "set_dirty_tracking");
 _Static_assert(sizeof(struct iofd_hwpt_get_dirty_bitmap) == 48, "get_dirty_bitmap");
 _Static_assert(sizeof(struct iofd_hwpt_invalidate) == 32, "iommu_hwpt_invalidate");
+_Static_assert(sizeof(struct iofd_hwpt_vtd_s1) == 24, "iommu_hwpt_vtd_s1");
+_Static_assert(offsetof(struct iofd_hwpt_vtd_s1, addr_width) == 16, "iommu_hwpt_vtd_s1.addr_width");
+_Static_assert(sizeof(struct iofd_hwpt_arm_smmuv3) == 16, "iommu_hwpt_arm_smmuv3");
+_Static_assert(sizeof(struct iofd_hw_info_vtd) == 24, "iommu_hw_info_vtd");
+_Static_assert(sizeof(struct iofd_hw_info_arm_smmuv3) == 40, "iommu_hw_info_arm_smmuv3");
+_Static_assert(offsetof(struct iofd_hw_info_arm_smmuv3, iidr) == 32, "iommu_hw_info_arm_smmuv3.iidr");
+_Static_assert(sizeof(struct iofd_hwpt_vtd_s1_invalidate) == 24, "iommu_hwpt_vtd_s1_invalidate");
 _Static_assert(offsetof(struct iofd_test_cmd, dirty.out_nr_dirty) == 56, "test dirty");
 _Static_assert(offsetof(struct iofd_test_cmd, trigger_iopf.addr) == 32, "test trigger_iopf");
 _Static_assert(sizeof(struct iofd_hwpt_pgfault) == 40, "iommu_hwpt_pgfault");

@@ -154,6 +154,7 @@
 #define SMMU_GERROR_CMDQ_ERR BIT(0)
 #define SMMU_SPLIT 8
 #define SMMU_CONFIG_ABORT 0
+#define SMMU_CONFIG_BYPASS 4
 #define SMMU_CONFIG_S1 5
 #define SMMU_CONFIG_S2 6
 #define SMMU_CONFIG_NESTED 7
@@ -183,6 +184,8 @@ struct domain {
 	uint64_t gpa_next;       /* parent: next guest-physical frame for guest tables */
 	uint64_t gpa_end;
 	uint64_t cd_gpa;         /* SMMUv3 nested: the guest's CD */
+	bool guest;              /* nested: the guest built stage 1 (ims_replay_domain_new) */
+	struct ims_replay_guest g;
 	struct attach *att;
 	unsigned natt, catt;
 	unsigned children;       /* nested domains over it with attachments */
@@ -1209,9 +1212,15 @@ static int vtd_attach(struct ims_replay *rp, const struct ims_event *ev, struct 
 			{ "SSPTPTR", s2->cfg.root },
 			{ "FSPTPTR", d->cfg.root },
 			{ "SRE", (rp->ecap & VTD_ECAP_SRS) ? 1 : 0 },
+			/* A guest's stage 1: its paging mode and access bits. */
+			{ "FSPM", d->cfg.levels == 5 ? 1 : 0 },
+			{ "WPE", d->g.wpe },
+			{ "EAFE", d->g.eafe },
 		};
-		unsigned n = IMS_ARRAY_SIZE(f);
+		unsigned n = d->guest ? IMS_ARRAY_SIZE(f) : 7;
 
+		if (d->guest)
+			f[6].value = d->g.sre;
 		if (d->kind == DK_S1) {
 			/* First stage only: no second-stage fields. */
 			f[3] = f[5];
@@ -1326,10 +1335,25 @@ static int smmu_put_cd(struct ims_replay *rp, uint64_t pa, struct domain *d)
 	return put(rp, SD_CD, pa, false, f, IMS_ARRAY_SIZE(f));
 }
 
+/* The guest STE fields a nested STE takes over (IHI 0070 5.2; the fields
+ * Linux lets a VMM set, iommufd.h's struct iommu_hwpt_arm_smmuv3). */
+static const char *const smmu_guest_fields[] = { "S1Fmt", "S1CDMax", "S1DSS", "S1CIR",
+						  "S1COR", "S1CSH", "S1STALLD", "EATS" };
+
+static uint64_t smmu_ste_field(struct ims_replay *rp, const uint64_t *ste, const char *name)
+{
+	const struct ims_struct_desc *sd = rp->sd[SD_STE];
+
+	for (unsigned i = 0; sd && i < sd->nfields; i++)
+		if (!strcmp(sd->fields[i].name, name))
+			return ims_struct_get(&sd->fields[i], ste);
+	return 0;
+}
+
 static int smmu_write_ste(struct ims_replay *rp, struct device *v, unsigned config,
 			  struct domain *s1, struct domain *s2)
 {
-	struct fv f[16];
+	struct fv f[24];
 	unsigned n = 0;
 	uint64_t pa = 0, w[2];
 	int rc;
@@ -1346,6 +1370,9 @@ static int smmu_write_ste(struct ims_replay *rp, struct device *v, unsigned conf
 			f[n++] = (struct fv){ "S1DSS", SMMU_S1DSS_SSID0 };
 	} else if (config == SMMU_CONFIG_NESTED) {
 		f[n++] = (struct fv){ "S1ContextPtr", s1->cd_gpa };
+		for (unsigned i = 0; s1->guest && i < IMS_ARRAY_SIZE(smmu_guest_fields); i++)
+			f[n++] = (struct fv){ smmu_guest_fields[i],
+					      smmu_ste_field(rp, s1->g.ste, smmu_guest_fields[i]) };
 	}
 	if (config == SMMU_CONFIG_S2 || config == SMMU_CONFIG_NESTED) {
 		f[n++] = (struct fv){ "S2VMID", s2->id };
@@ -1389,13 +1416,25 @@ static int smmu_attach(struct ims_replay *rp, const struct ims_event *ev, struct
 	if (!v)
 		return fail(rp, -ENOMEM, "out of memory");
 	if (d->kind == DK_NESTED) {
+		unsigned config = SMMU_CONFIG_NESTED;
+
 		if (ev->has_pasid || v->npasid)
 			return fail(rp, -EOPNOTSUPP,
 				    "unimplemented: a nested domain with SubstreamIDs on SMMUv3");
-		if ((rc = smmu_guest_cd(rp, d)))
+		if (d->guest) {
+			/* The guest's STE says abort, bypass (its stage 2 only) or stage 1. */
+			unsigned gcfg = (unsigned)smmu_ste_field(rp, d->g.ste, "Config");
+
+			if (!smmu_ste_field(rp, d->g.ste, "V") || gcfg < SMMU_CONFIG_BYPASS)
+				config = SMMU_CONFIG_ABORT;
+			else if (gcfg == SMMU_CONFIG_BYPASS)
+				config = SMMU_CONFIG_S2;
+		} else if ((rc = smmu_guest_cd(rp, d))) {
 			return rc;
+		}
 		v->rid_dom = d;
-		return smmu_write_ste(rp, v, SMMU_CONFIG_NESTED, d, d->parent);
+		return smmu_write_ste(rp, v, config, config == SMMU_CONFIG_NESTED ? d : NULL,
+				      config == SMMU_CONFIG_ABORT ? NULL : d->parent);
 	}
 	if (d->kind == DK_S2) {
 		if (ev->has_pasid || v->npasid)
@@ -1491,6 +1530,90 @@ static int ev_attach(struct ims_replay *rp, const struct ims_event *ev)
 	if (old)
 		att_del(old, idx);
 	return att_add(rp, d, ev->dev, ev->has_pasid, ev->pasid);
+}
+
+/* ---- Domains named by their owner (iommufd's host driver) ---- */
+
+int ims_replay_domain_new(struct ims_replay *rp, uint32_t id, unsigned stage, uint32_t parent,
+			  const struct ims_replay_guest *guest, char *err, size_t errlen)
+{
+	struct domain *d = NULL, *p = NULL;
+	int rc;
+
+	rp->err = err;
+	rp->errlen = errlen;
+	if (dom_find(rp, id)) {
+		rc = fail(rp, -EEXIST, "domain %u exists", id);
+	} else if (!guest) {
+		rc = stage == 1 || stage == 2
+			     ? dom_create(rp, id, stage == 2 ? DK_S2 : DK_S1, NULL, &d)
+			     : fail(rp, -EINVAL, "stage %u: a host domain is stage 1 or 2", stage);
+	} else if (!(p = dom_find(rp, parent)) || p->kind != DK_S2) {
+		rc = fail(rp, -EINVAL, "parent %u is not a stage-2 domain", parent);
+	} else if (!(d = calloc(1, sizeof(*d)))) {
+		rc = fail(rp, -ENOMEM, "out of memory");
+	} else {
+		d->id = id;
+		d->kind = DK_NESTED;
+		d->parent = p;
+		d->guest = true;
+		d->g = *guest;
+		rc = 0;
+		if (rp->smmu) {
+			/* The walk starts from the guest's CD table (S1ContextPtr). */
+			d->cd_gpa = smmu_ste_field(rp, guest->ste, "S1ContextPtr");
+		} else if ((rc = rp->arch->stage_cfg(rp->iommu, 1, guest->fs_levels, guest->fs_root,
+						       &d->cfg))) {
+			rc = fail(rp, rc, "the model has no %u-level first stage", guest->fs_levels);
+		}
+		if (!rc && (rc = dom_add(rp, d)))
+			fail(rp, rc, "out of memory");
+		if (rc)
+			free(d);
+	}
+	rp->err = NULL;
+	return rc;
+}
+
+int ims_replay_domain_free(struct ims_replay *rp, uint32_t id)
+{
+	struct domain *d = dom_find(rp, id);
+	unsigned i;
+
+	if (!d)
+		return -ENOENT;
+	if (d->natt)
+		return -EBUSY;
+	for (i = 0; i < rp->ndom; i++)
+		if (rp->dorder[i]->parent == d)
+			return -EBUSY;
+	if (d->queued) {
+		int rc = fq_flush(rp, d, true);
+
+		if (rc)
+			return rc;
+	}
+	if (d->timer_on)
+		rp->timers--;
+	for (i = 0; i < rp->ndom && rp->dorder[i] != d; i++)
+		;
+	memmove(&rp->dorder[i], &rp->dorder[i + 1], (rp->ndom - i - 1) * sizeof(*rp->dorder));
+	rp->ndom--;
+	HASH_DEL(rp->domains, d);
+	free(d->att);
+	free(d->ring);
+	free(d);
+	return 0;
+}
+
+int ims_replay_domain_cfg(const struct ims_replay *rp, uint32_t id, struct ims_pt_cfg *cfg)
+{
+	struct domain *d = dom_find((struct ims_replay *)rp, id);
+
+	if (!d)
+		return -ENOENT;
+	*cfg = d->cfg;
+	return 0;
 }
 
 static int ev_detach(struct ims_replay *rp, const struct ims_event *ev)

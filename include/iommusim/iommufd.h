@@ -122,6 +122,42 @@ long iofd_file_write(struct iofd_file *file, const void *buf, size_t len, uint64
 unsigned iofd_file_poll(struct iofd_file *file);
 void iofd_file_release(struct iofd_file *file);
 
+/*
+ * The host IOMMU: devices that are not the selftest's mock sit behind one
+ * modelled VT-d or SMMUv3 per process, programmed by the host driver
+ * (iommufd/host.c) as a Linux driver programs hardware.
+ */
+struct ims_model;
+struct ims_iommu;
+struct ims_fault;
+
+/* Build the host IOMMU from `model` (taken over, freed on failure too).
+ * -EBUSY while devices are bound; -EINVAL with a message in err for a
+ * model the driver cannot drive. */
+int iofd_host_init(struct ims_model *model, char *err, size_t errlen);
+/* Free it (when no device is bound). */
+void iofd_host_fini(void);
+/* The instance (statistics, registers, faults); NULL before init. */
+struct ims_iommu *iofd_host_iommu(void);
+
+/* Bind the device with requester ID / StreamID sid to ctx, as
+ * VFIO_DEVICE_BIND_IOMMUFD does: a new device object, its ID in *dev_id.
+ * -ENODEV without a host IOMMU, -EBUSY if sid is bound already. */
+int iofd_host_bind(struct iofd_ctx *ctx, uint32_t sid, uint32_t *dev_id);
+/* Undo a bind (the device is detached first); -EBUSY while other objects use it. */
+int iofd_host_unbind(struct iofd_ctx *ctx, uint32_t dev_id);
+/* VFIO_DEVICE_ATTACH_IOMMUFD_PT: attach to an IOAS or HWPT (replacing an
+ * attachment); *pt_id becomes the HWPT's ID. */
+int iofd_host_attach(struct iofd_ctx *ctx, uint32_t dev_id, uint32_t *pt_id);
+/* VFIO_DEVICE_DETACH_IOMMUFD_PT. */
+int iofd_host_detach(struct iofd_ctx *ctx, uint32_t dev_id);
+/* DMA by device sid through the host IOMMU: len bytes at iova from or to
+ * buf.  0; -EFAULT on a translation fault (copied to *fault when given;
+ * the IOMMU records it in its own log); -EIO if the output address is not
+ * memory; -ENODEV without a host IOMMU. */
+int iofd_host_dma(uint32_t sid, uint64_t iova, void *buf, size_t len, bool write,
+		  struct ims_fault *fault);
+
 /* Number of live objects (IOAS, HWPT, device, ...), for tests and --stats. */
 size_t iofd_object_count(const struct iofd_ctx *ctx);
 

@@ -175,6 +175,33 @@ int ims_replay_finish(struct ims_replay *rp);
 const struct ims_replay_stats *ims_replay_stats(const struct ims_replay *rp);
 void ims_replay_free(struct ims_replay *rp);
 
+/*
+ * Domains whose owner names them, for software that is a driver itself
+ * (iommufd's host driver) rather than a trace: a host domain of stage 1 or
+ * 2, or a nested domain over stage-2 domain `parent` whose stage 1 the
+ * guest built (guest != NULL; stage is then ignored).  MAP, UNMAP, ATTACH,
+ * DETACH and INV events then name the domain by id.  0, -EEXIST, -EINVAL
+ * (no such parent), -EOPNOTSUPP (the model lacks the format), -ENOMEM.
+ */
+struct ims_replay_guest {
+	/* VT-d: the first-stage root (guest-physical), 4 or 5 levels, and the
+	 * PASID-entry bits SRE, WPE and EAFE (spec 9.6). */
+	uint64_t fs_root;
+	unsigned fs_levels;
+	bool sre, wpe, eafe;
+	/* SMMUv3: the guest STE's first two words (IHI 0070 5.2): V, Config,
+	 * S1ContextPtr, S1Fmt, S1CDMax, S1DSS, S1CIR/COR/CSH, S1STALLD, EATS. */
+	uint64_t ste[2];
+};
+int ims_replay_domain_new(struct ims_replay *rp, uint32_t id, unsigned stage, uint32_t parent,
+			  const struct ims_replay_guest *guest, char *err, size_t errlen);
+/* Forget a domain nothing is attached to and no nested domain is over
+ * (its id may then be reused); 0, -ENOENT or -EBUSY.  Its table memory is
+ * not reclaimed. */
+int ims_replay_domain_free(struct ims_replay *rp, uint32_t id);
+/* The table configuration of domain id (nested: the guest's stage 1). */
+int ims_replay_domain_cfg(const struct ims_replay *rp, uint32_t id, struct ims_pt_cfg *cfg);
+
 /* ---- IOVA allocation (traces/iova.c) ---- */
 
 /*

@@ -1,0 +1,612 @@
+/*
+ * iommufd/host.c - the host IOMMU driver: iommufd devices behind a modelled
+ * VT-d or SMMUv3.
+ *
+ * One simulated system per process (as there is one pin table): an IOMMU
+ * instance built from a hardware model, and the replay engine
+ * (traces/replay.c) as the software that programs it, so this driver
+ * writes real tables and issues real invalidations, as a Linux driver does:
+ *   - a paging HWPT is a host domain: VT-d second stage (Linux 6.12's
+ *     intel_iommu_domain_alloc_user allocates user domains on the second
+ *     stage), SMMUv3 stage 2 with NEST_PARENT and stage 1 otherwise
+ *     (arm_smmu_domain_alloc_user); its tables live in simulator-owned
+ *     frames and map IOVAs to the pinned frames of the IOAS;
+ *   - attaching writes the context and PASID entries or the STE, and
+ *     replacing an attachment flushes what the old domain left cached;
+ *   - unmapping invalidates at once and waits (strict mode, Linux's
+ *     default for iommufd domains);
+ *   - a nested HWPT (VT-d, IOMMU_HWPT_DATA_VTD_S1) installs the guest's
+ *     first-stage pointer in a PASID entry with PGTT = nested; the guest's
+ *     tables are read through stage 2, that is from the pinned pages of
+ *     the VMM's guest memory;
+ *   - HWPT_INVALIDATE on it becomes PASID-based IOTLB invalidations.
+ * Pinned frames are mapped into the instance's physical memory through
+ * iofd_frame_access, so a device's DMA and every table read reach the
+ * client's real bytes.
+ *
+ * Rules taken from Linux 6.12 (drivers/iommu/intel/nested.c, iommu.c,
+ * pasid.c; iommufd's uAPI header):
+ *   - nested allocation: data type other than VTD_S1 or any flag:
+ *     EOPNOTSUPP; parent not a nest parent of this IOMMU: EINVAL;
+ *   - nested attach (intel_pasid_setup_nested): addr_width 48, or 57 with
+ *     CAP.FS5LP, else EINVAL; SRE needs ECAP.SRS and EAFE ECAP.EAFS, else
+ *     EINVAL;
+ *   - invalidation entries: flags beyond LEAF or a non-zero reserved field:
+ *     EOPNOTSUPP; addr not 4 KiB aligned, or npages = U64_MAX with a
+ *     non-zero addr: EINVAL; processing stops at the first bad entry.
+ * Not modelled yet: dirty tracking (EOPNOTSUPP, as on hardware without
+ * SSADS), SMMUv3 nesting (needs vIOMMU objects), PASID attachments.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uthash.h>
+
+#include "engine/bits.h"
+#include "iommufd/iofd_int.h"
+#include <iommusim/iommusim.h>
+
+/* VT-d CAP_REG (11.4.2) and ECAP_REG (11.4.3) bits the driver consults. */
+#define HOST_VTD_CAP_FS5LP BIT(60)   /* 60 first-stage 5-level paging */
+#define HOST_VTD_ECAP_NEST BIT(26)   /* 26 nested translation */
+#define HOST_VTD_ECAP_SRS BIT(31)    /* 31 supervisor requests */
+#define HOST_VTD_ECAP_EAFS BIT(34)   /* 34 extended accessed flag */
+#define HOST_VTD_ECAP_SMTS BIT(43)   /* 43 scalable mode */
+/* SMMUv3 IDR0 (IHI 0070 6.3.1). */
+#define HOST_SMMU_IDR0_S2P BIT(0)
+#define HOST_SMMU_IDR0_S1P BIT(1)
+
+#define HOST_MAX_DOMAINS 65536 /* DIDs, ASIDs and VMIDs are 16 bits */
+
+struct host_dev {
+	UT_hash_handle hh;
+	uint32_t sid;
+};
+
+struct host_system {
+	struct ims_model *model;
+	struct ims_iommu *iommu;
+	struct ims_replay *rp;
+	bool smmu;
+	uint64_t cap, ecap;         /* VT-d */
+	uint32_t idr[6];            /* SMMUv3 */
+	struct host_dev *bound;     /* by sid */
+	uint64_t frames_base, frames_len;
+	uint8_t used_ids[HOST_MAX_DOMAINS / 8];
+	char err[256];
+};
+
+static struct host_system *host;
+
+struct host_domain {
+	struct iofd_domain dom;
+	uint32_t id;             /* the replay's domain number (DID / ASID / VMID) */
+	bool in_replay;          /* made in the replay (a nested one waits for a valid config) */
+	struct iofd_hwpt_vtd_s1 s1; /* nested: what the guest asked for */
+};
+
+static const struct iofd_domain_ops host_paging_ops;
+static const struct iofd_domain_ops host_nested_ops;
+
+/* ------------------------------------------------------------------ */
+/* The system */
+
+static int frames_read(void *opaque, uint64_t offset, void *buf, size_t len)
+{
+	(void)opaque;
+	return iofd_frame_access(host->frames_base + offset, buf, len, false);
+}
+
+static int frames_write(void *opaque, uint64_t offset, const void *buf, size_t len)
+{
+	(void)opaque;
+	return iofd_frame_access(host->frames_base + offset, (void *)buf, len, true);
+}
+
+static const struct ims_mem_accessor frames_acc = {frames_read, frames_write};
+
+static void host_system_free(struct host_system *s)
+{
+	if (!s)
+		return;
+	ims_replay_free(s->rp);
+	ims_iommu_free(s->iommu);
+	ims_model_free(s->model);
+	free(s);
+}
+
+int iofd_host_init(struct ims_model *model, char *err, size_t errlen)
+{
+	if (host && host->bound) {
+		snprintf(err, errlen, "devices are bound to the current host IOMMU");
+		ims_model_free(model);
+		return -EBUSY;
+	}
+	struct host_system *s = calloc(1, sizeof(*s));
+	if (!s) {
+		ims_model_free(model);
+		return -ENOMEM;
+	}
+	s->model = model;
+	enum ims_arch arch = ims_model_arch(model);
+	if (arch != IMS_ARCH_VTD && arch != IMS_ARCH_SMMUV3) {
+		snprintf(err, errlen, "model %s: the host driver drives VT-d and SMMUv3 models",
+			 ims_model_name(model));
+		host_system_free(s);
+		return -EINVAL;
+	}
+	s->smmu = arch == IMS_ARCH_SMMUV3;
+	s->iommu = ims_iommu_new(model, err, errlen);
+	if (!s->iommu) {
+		host_system_free(s);
+		return -EINVAL;
+	}
+	struct ims_driver_cfg drv;
+	ims_driver_builtin("strict", &drv);
+	drv.stage = 2;
+	int rc = ims_replay_new(s->iommu, &drv, 1, &s->rp, err, errlen);
+	if (rc) {
+		host_system_free(s);
+		return rc;
+	}
+	if (s->smmu) {
+		for (unsigned i = 0; i < 6; i++)
+			s->idr[i] = smmu_idr(s->iommu, i);
+	} else {
+		s->cap = vtd_cap(s->iommu);
+		s->ecap = vtd_ecap(s->iommu);
+	}
+	/* Pinned frames from 4 GiB up to a quarter of the physical address
+	 * space; the replay keeps its tables in the top half. */
+	struct ims_mem *mem = ims_iommu_mem(s->iommu);
+	unsigned bits = ims_mem_pa_bits(mem);
+	s->frames_base = IOFD_PIN_FIRST_FRAME * iopt_page_size();
+	s->frames_len = bits > 34 ? (UINT64_C(1) << (bits - 2)) - s->frames_base : 0;
+	if (!s->frames_len ||
+	    ims_mem_map_accessor(mem, s->frames_base, s->frames_len, &frames_acc, NULL)) {
+		snprintf(err, errlen, "model %s: a %u-bit physical address space is too small",
+			 ims_model_name(model), bits);
+		host_system_free(s);
+		return -EINVAL;
+	}
+	s->used_ids[0] = 1; /* domain 0 is never handed out */
+	host_system_free(host);
+	host = s;
+	return 0;
+}
+
+void iofd_host_fini(void)
+{
+	if (host && !host->bound) {
+		host_system_free(host);
+		host = NULL;
+	}
+}
+
+struct ims_iommu *iofd_host_iommu(void)
+{
+	return host ? host->iommu : NULL;
+}
+
+static int id_alloc(uint32_t *id)
+{
+	for (uint32_t i = 1; i < HOST_MAX_DOMAINS; i++)
+		if (!(host->used_ids[i / 8] & (1u << (i % 8)))) {
+			host->used_ids[i / 8] |= (uint8_t)(1u << (i % 8));
+			*id = i;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+static void id_free(uint32_t id)
+{
+	host->used_ids[id / 8] &= (uint8_t)~(1u << (id % 8));
+}
+
+/* A replay failure that reached the hardware model: a model gap
+ * (EOPNOTSUPP) stays what it is; anything else means the request could
+ * not be honoured. */
+static int replay_event(const struct ims_event *ev)
+{
+	int rc = ims_replay_event(host->rp, ev, host->err, sizeof(host->err));
+	if (rc)
+		fprintf(stderr, "iommusim: host driver: %s\n", host->err);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Domains */
+
+static struct host_domain *hdom(struct iofd_domain *d)
+{
+	return (struct host_domain *)d;
+}
+
+static unsigned prot_perm(uint32_t prot)
+{
+	unsigned perm = 0;
+	if (prot & IOFD_MAP_READABLE)
+		perm |= IMS_PERM_R;
+	if (prot & IOFD_MAP_WRITEABLE)
+		perm |= IMS_PERM_W;
+	return perm;
+}
+
+static int host_map(struct iofd_domain *d, uint64_t iova, uint64_t phys, uint64_t pgsize,
+		    uint64_t count, uint32_t prot)
+{
+	struct ims_event ev = {.type = IMS_EV_MAP,
+			       .domain = hdom(d)->id,
+			       .iova = iova,
+			       .size = pgsize * count,
+			       .pa = phys,
+			       .access = (uint8_t)prot_perm(prot)};
+	return replay_event(&ev) ? -ENOMEM : 0;
+}
+
+static void host_unmap(struct iofd_domain *d, uint64_t iova, uint64_t len)
+{
+	struct ims_event ev = {
+		.type = IMS_EV_UNMAP, .domain = hdom(d)->id, .iova = iova, .size = len};
+	replay_event(&ev);
+}
+
+static int host_set_dirty_tracking(struct iofd_domain *d, bool enable)
+{
+	(void)d, (void)enable;
+	return -EOPNOTSUPP;
+}
+
+static void host_domain_free(struct iofd_domain *d)
+{
+	struct host_domain *h = hdom(d);
+	if (h->in_replay && ims_replay_domain_free(host->rp, h->id) == 0)
+		id_free(h->id);
+	free(h);
+}
+
+static const struct iofd_domain_ops host_paging_ops = {
+	.map = host_map,
+	.unmap = host_unmap,
+	.set_dirty_tracking = host_set_dirty_tracking,
+	.free = host_domain_free,
+};
+
+static const struct iofd_domain_ops host_nested_ops = {
+	.free = host_domain_free,
+};
+
+/* Page sizes a table configuration has leaves for. */
+static uint64_t cfg_pgsizes(const struct ims_pt_cfg *cfg)
+{
+	uint64_t sizes = 0;
+	for (unsigned l = 0; l < cfg->levels; l++)
+		if (cfg->leaf_levels & (1u << l))
+			sizes |= UINT64_C(1) << ims_pt_leaf_lg2(cfg, l);
+	return sizes;
+}
+
+static bool host_nesting(void)
+{
+	if (host->smmu)
+		return (host->idr[0] & (HOST_SMMU_IDR0_S1P | HOST_SMMU_IDR0_S2P)) ==
+		       (HOST_SMMU_IDR0_S1P | HOST_SMMU_IDR0_S2P);
+	return (host->ecap & HOST_VTD_ECAP_SMTS) && (host->ecap & HOST_VTD_ECAP_NEST);
+}
+
+static int host_domain_alloc_paging(struct iofd_device *dev, uint32_t flags,
+				    struct iofd_domain **out)
+{
+	(void)dev;
+	bool parent = flags & IOFD_HWPT_ALLOC_NEST_PARENT;
+	if (flags & ~(IOFD_HWPT_ALLOC_NEST_PARENT | IOFD_HWPT_ALLOC_DIRTY_TRACKING))
+		return -EOPNOTSUPP;
+	if (flags & IOFD_HWPT_ALLOC_DIRTY_TRACKING)
+		return -EOPNOTSUPP; /* no dirty-bit model */
+	if (parent && !host_nesting())
+		return -EOPNOTSUPP;
+	struct host_domain *h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	unsigned stage = host->smmu && !parent ? 1 : 2;
+	struct ims_pt_cfg cfg;
+	int rc = id_alloc(&h->id);
+	if (!rc) {
+		rc = ims_replay_domain_new(host->rp, h->id, stage, 0, NULL, host->err,
+					   sizeof(host->err));
+		if (rc)
+			id_free(h->id);
+	}
+	if (rc) {
+		free(h);
+		return rc == -ENOSPC ? -ENOSPC : -EOPNOTSUPP;
+	}
+	h->in_replay = true;
+	ims_replay_domain_cfg(host->rp, h->id, &cfg);
+	h->dom.ops = &host_paging_ops;
+	h->dom.aperture_start = 0;
+	h->dom.aperture_last = cfg.ia_bits >= 64 ? UINT64_MAX : (UINT64_C(1) << cfg.ia_bits) - 1;
+	h->dom.pgsize_bitmap = cfg_pgsizes(&cfg);
+	h->dom.nest_parent = parent;
+	h->dom.driver = &iofd_host_driver;
+	*out = &h->dom;
+	return 0;
+}
+
+/* Does the hardware take this stage-1 configuration?  (intel_pasid_setup_nested) */
+static bool vtd_s1_valid(const struct iofd_hwpt_vtd_s1 *s1)
+{
+	if (s1->addr_width != 48 && !(s1->addr_width == 57 && (host->cap & HOST_VTD_CAP_FS5LP)))
+		return false;
+	if ((s1->flags & IOFD_VTD_S1_SRE) && !(host->ecap & HOST_VTD_ECAP_SRS))
+		return false;
+	if ((s1->flags & IOFD_VTD_S1_EAFE) && !(host->ecap & HOST_VTD_ECAP_EAFS))
+		return false;
+	return true;
+}
+
+static int host_domain_alloc_nested(struct iofd_ctx *ctx, struct iofd_device *dev,
+				    struct iofd_domain *parent, uint32_t flags, uint32_t data_type,
+				    uint64_t data_uptr, uint32_t data_len, struct iofd_domain **out)
+{
+	(void)dev;
+	if (host->smmu || data_type != IOFD_HWPT_DATA_VTD_S1 || flags || !host_nesting())
+		return -EOPNOTSUPP;
+	if (parent->ops != &host_paging_ops || !parent->nest_parent)
+		return -EINVAL;
+	struct iofd_hwpt_vtd_s1 s1;
+	int rc = iofd_copy_driver_data(ctx, &s1, sizeof(s1), sizeof(s1), data_uptr, data_len);
+	if (rc)
+		return rc;
+	struct host_domain *h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->s1 = s1;
+	h->dom.ops = &host_nested_ops;
+	h->dom.nested = true;
+	h->dom.parent = parent;
+	h->dom.driver = &iofd_host_driver;
+	/* A configuration the hardware cannot take fails at attach, as in
+	 * Linux; a valid one becomes a replay domain now. */
+	if (vtd_s1_valid(&s1) && !id_alloc(&h->id)) {
+		struct ims_replay_guest g = {
+			.fs_root = s1.pgtbl_addr,
+			.fs_levels = s1.addr_width == 57 ? 5 : 4,
+			.sre = s1.flags & IOFD_VTD_S1_SRE,
+			.wpe = (s1.flags & IOFD_VTD_S1_SRE) && (s1.flags & IOFD_VTD_S1_WPE),
+			.eafe = s1.flags & IOFD_VTD_S1_EAFE,
+		};
+		if (ims_replay_domain_new(host->rp, h->id, 1, hdom(parent)->id, &g, host->err,
+					  sizeof(host->err)))
+			id_free(h->id);
+		else
+			h->in_replay = true;
+	}
+	*out = &h->dom;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Devices */
+
+static uint32_t dev_sid(struct iofd_device *dev)
+{
+	return ((struct host_dev *)dev->drv_data)->sid;
+}
+
+static int host_attach(struct iofd_device *dev, struct iofd_domain *d)
+{
+	struct host_domain *h = hdom(d);
+	if (!h->in_replay)
+		return -EINVAL;
+	struct ims_event ev = {.type = IMS_EV_ATTACH, .dev = dev_sid(dev), .domain = h->id};
+	return replay_event(&ev) ? -EINVAL : 0;
+}
+
+static void host_detach(struct iofd_device *dev, struct iofd_domain *d)
+{
+	(void)d;
+	struct ims_event ev = {.type = IMS_EV_DETACH, .dev = dev_sid(dev)};
+	replay_event(&ev);
+}
+
+static int host_cache_invalidate_user(struct iofd_ctx *ctx, struct iofd_domain *d, uint32_t type,
+				      uint64_t uptr, uint32_t entry_len, uint32_t *entry_num)
+{
+	struct host_domain *h = hdom(d);
+	uint32_t want = *entry_num, done = 0;
+	int rc = 0;
+	if (type != IOFD_HWPT_INVALIDATE_DATA_VTD_S1) {
+		*entry_num = 0;
+		return -EINVAL;
+	}
+	for (; done < want; done++) {
+		struct iofd_hwpt_vtd_s1_invalidate inv;
+		rc = iofd_copy_driver_data(ctx, &inv, sizeof(inv), sizeof(inv),
+					   uptr + (uint64_t)done * entry_len, entry_len);
+		if (rc)
+			break;
+		if ((inv.flags & ~IOFD_VTD_INV_FLAGS_LEAF) || inv.reserved) {
+			rc = -EOPNOTSUPP;
+			break;
+		}
+		if ((inv.addr & 0xfff) || (inv.npages == UINT64_MAX && inv.addr)) {
+			rc = -EINVAL;
+			break;
+		}
+		if (!h->in_replay || !inv.npages)
+			continue; /* nothing of it can be cached */
+		struct ims_event ev = {.type = IMS_EV_INV, .domain = h->id};
+		uint64_t bytes;
+		if (inv.npages == UINT64_MAX || __builtin_mul_overflow(inv.npages, 4096, &bytes) ||
+		    bytes - 1 > UINT64_MAX - inv.addr) {
+			ev.inv_kind = IMS_EV_INV_DOMAIN;
+		} else {
+			ev.inv_kind = IMS_EV_INV_PAGE;
+			ev.iova = inv.addr;
+			ev.size = bytes;
+			if (inv.flags & IOFD_VTD_INV_FLAGS_LEAF)
+				ev.flags = IMS_EV_F_LEAF;
+		}
+		struct ims_event sync = {.type = IMS_EV_SYNC};
+		if (replay_event(&ev) || replay_event(&sync)) {
+			rc = -EIO;
+			break;
+		}
+	}
+	*entry_num = done;
+	return rc;
+}
+
+static int host_hw_info(struct iofd_device *dev, void *buf, uint32_t *len, uint32_t *type)
+{
+	(void)dev;
+	if (host->smmu) {
+		struct iofd_hw_info_arm_smmuv3 info = {0};
+		uint64_t v;
+		for (unsigned i = 0; i < 6; i++)
+			info.idr[i] = host->idr[i];
+		if (!ims_iommu_get_reg(host->iommu, "IIDR", &v))
+			info.iidr = (uint32_t)v;
+		if (!ims_iommu_get_reg(host->iommu, "AIDR", &v))
+			info.aidr = (uint32_t)v;
+		if (*len >= sizeof(info))
+			memcpy(buf, &info, sizeof(info));
+		*len = sizeof(info);
+		*type = IOFD_HW_INFO_TYPE_ARM_SMMUV3;
+		return 0;
+	}
+	/* The modelled hardware has no errata: flags 0. */
+	struct iofd_hw_info_vtd info = {.cap_reg = host->cap, .ecap_reg = host->ecap};
+	if (*len >= sizeof(info))
+		memcpy(buf, &info, sizeof(info));
+	*len = sizeof(info);
+	*type = IOFD_HW_INFO_TYPE_INTEL_VTD;
+	return 0;
+}
+
+static bool host_capable(struct iofd_device *dev, enum iofd_cap cap)
+{
+	(void)dev;
+	return cap == IOFD_CAP_CACHE_COHERENCY;
+}
+
+static void host_device_release(struct iofd_device *dev)
+{
+	struct host_dev *hd = dev->drv_data;
+	HASH_DEL(host->bound, hd);
+	free(hd);
+}
+
+const struct iofd_driver iofd_host_driver = {
+	.name = "host",
+	.domain_alloc_paging = host_domain_alloc_paging,
+	.domain_alloc_nested = host_domain_alloc_nested,
+	.attach = host_attach,
+	.detach = host_detach,
+	.cache_invalidate_user = host_cache_invalidate_user,
+	.hw_info = host_hw_info,
+	.capable = host_capable,
+	.device_release = host_device_release,
+};
+
+int iofd_host_bind(struct iofd_ctx *ctx, uint32_t sid, uint32_t *dev_id)
+{
+	if (!host)
+		return -ENODEV;
+	struct host_dev *hd;
+	HASH_FIND(hh, host->bound, &sid, sizeof(sid), hd);
+	if (hd)
+		return -EBUSY;
+	if (!(hd = calloc(1, sizeof(*hd))))
+		return -ENOMEM;
+	hd->sid = sid;
+	struct iofd_device *dev;
+	int rc = iofd_device_bind(ctx, &iofd_host_driver, hd, &dev);
+	if (rc) {
+		free(hd);
+		return rc;
+	}
+	HASH_ADD(hh, host->bound, sid, sizeof(hd->sid), hd);
+	*dev_id = dev->obj.id;
+	return 0;
+}
+
+int iofd_host_unbind(struct iofd_ctx *ctx, uint32_t dev_id)
+{
+	struct iofd_device *dev = iofd_device_find(ctx, dev_id);
+	if (!dev || dev->drv != &iofd_host_driver)
+		return -ENOENT;
+	if (dev->hwpt)
+		iofd_device_detach(ctx, dev);
+	if (dev->obj.users)
+		return -EBUSY;
+	iofd_obj_del(ctx, &dev->obj);
+	return 0;
+}
+
+int iofd_host_attach(struct iofd_ctx *ctx, uint32_t dev_id, uint32_t *pt_id)
+{
+	struct iofd_device *dev = iofd_device_find(ctx, dev_id);
+	if (!dev || dev->drv != &iofd_host_driver)
+		return -ENOENT;
+	/* VFIO's attach replaces an existing attachment. */
+	return iofd_device_attach(ctx, dev, pt_id, dev->hwpt != NULL);
+}
+
+int iofd_host_detach(struct iofd_ctx *ctx, uint32_t dev_id)
+{
+	struct iofd_device *dev = iofd_device_find(ctx, dev_id);
+	if (!dev || dev->drv != &iofd_host_driver)
+		return -ENOENT;
+	iofd_device_detach(ctx, dev);
+	return 0;
+}
+
+int iofd_host_dma(uint32_t sid, uint64_t iova, void *buf, size_t len, bool write,
+		  struct ims_fault *fault)
+{
+	if (!host)
+		return -ENODEV;
+	struct ims_result *res = malloc(sizeof(*res));
+	if (!res)
+		return -ENOMEM;
+	uint8_t *b = buf;
+	int rc = 0;
+	while (len) {
+		size_t n = 4096 - (iova & 4095);
+		if (n > len)
+			n = len;
+		struct ims_txn t = {.sid = sid,
+				    .addr = iova,
+				    .size = (uint32_t)n,
+				    .access = write ? IMS_ACC_WRITE : IMS_ACC_READ,
+				    .flags = IMS_TXN_NO_TRACE};
+		rc = ims_translate(host->iommu, &t, res);
+		if (rc)
+			break;
+		if (!res->ok) {
+			if (fault)
+				*fault = res->fault;
+			rc = -EFAULT;
+			break;
+		}
+		struct ims_mem *mem = ims_iommu_mem(host->iommu);
+		enum ims_mem_status st = write ? ims_mem_write(mem, res->out_addr, b, n)
+					       : ims_mem_read(mem, res->out_addr, b, n);
+		if (st != IMS_MEM_OK) {
+			if (fault)
+				memset(fault, 0, sizeof(*fault));
+			rc = -EIO;
+			break;
+		}
+		iova += n;
+		b += n;
+		len -= n;
+	}
+	free(res);
+	return rc;
+}
