@@ -374,6 +374,12 @@ struct iofd_ctx *iofd_open(const struct iofd_uaccess *ua, enum iofd_abi abi)
 	return ctx;
 }
 
+struct iofd_ctx *iofd_get(struct iofd_ctx *ctx)
+{
+	ctx->refs++;
+	return ctx;
+}
+
 void iofd_close(struct iofd_ctx *ctx)
 {
 	if (ctx)

@@ -95,6 +95,10 @@ struct iofd_ctx *iofd_open(const struct iofd_uaccess *ua, enum iofd_abi abi);
 /* Close it: every object goes, as when the last file reference drops. */
 void iofd_close(struct iofd_ctx *ctx);
 
+/* Take another reference, as a VFIO device bound to it holds one: the
+ * objects stay until every holder has called iofd_close(). */
+struct iofd_ctx *iofd_get(struct iofd_ctx *ctx);
+
 /* Serve one ioctl: 0 (or a non-negative result), or a negative errno. */
 long iofd_ioctl(struct iofd_ctx *ctx, unsigned long request, uint64_t arg);
 
