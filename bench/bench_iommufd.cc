@@ -11,18 +11,61 @@
 // pins its pages and fills the domain's page table: the *Domain variants.
 // HWPT_INVALIDATE of one entry on a nested HWPT measures the invalidation
 // path of the dispatcher.
+//
+// The *Vtd variants use a device behind the modelled VT-d (the host driver,
+// iommufd/host.c): every map writes second-stage entries in simulated
+// memory and every unmap invalidates and waits through the modelled
+// invalidation queue; the "modelled_cycles" counter is the IOMMU's own
+// cost per item from the model's timing.  BM_MemoryPerMappedGiB maps 1 GiB
+// of (untouched) memory as one IOAS_MAP with a device attached and reports
+// the simulator's resident-memory growth in bytes per mapped GiB.
 #include <benchmark/benchmark.h>
 
 #include <sys/mman.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <vector>
 
+#include <iommusim/iommusim.h>
 #include <iommusim/iommufd.h>
 
 #include "iommufd/uapi.h"
 
 namespace {
+
+// A scalable-mode VT-d with nesting and caches (models/vtd-default.json's
+// shape, kept small here so the benchmark needs no data files).
+const char vtd_model[] =
+	"{\"arch\":\"vtd\",\"haw\":46,\"vtd\":{"
+	"\"cap\":{\"ND\":6,\"SAGAW\":4,\"MGAW\":47,\"SLLPS\":1,\"PSI\":1,\"NFR\":7,"
+	"\"MAMV\":18,\"FRO\":34},"
+	"\"ecap\":{\"QI\":1,\"NEST\":1,\"SRS\":1,\"PSS\":19,\"PASID\":1,\"SMTS\":1,"
+	"\"SSTS\":1,\"FSTS\":1,\"IRO\":80},\"fault_records\":8},"
+	"\"caches\":{\"iotlb\":{\"entries\":128,\"ways\":8},"
+	"\"pwc_s2\":{\"entries\":64,\"ways\":4}},"
+	"\"timing\":{\"mem_read\":394,\"inv_command\":130,\"inv_sync\":2000}}";
+
+bool host_vtd()
+{
+	ims_model *m;
+	char err[256];
+	return !ims_model_parse(vtd_model, "bench-vtd", &m, err, sizeof(err)) &&
+	       !iofd_host_init(m, err, sizeof(err));
+}
+
+// Resident set size in bytes (/proc/self/statm, second field in pages).
+uint64_t rss_bytes()
+{
+	unsigned long size = 0, res = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+	if (f) {
+		if (fscanf(f, "%lu %lu", &size, &res) != 2)
+			res = 0;
+		fclose(f);
+	}
+	return (uint64_t)res * 4096;
+}
 
 struct Ctx {
 	iofd_ctx *ctx;
@@ -47,6 +90,15 @@ struct Ctx {
 			return 0;
 		dev = t.mock_domain.out_idev_id;
 		return t.mock_domain.out_hwpt_id;
+	}
+	// Bind a device behind the host VT-d and attach it to the IOAS (a
+	// second-stage domain); its HWPT's ID, 0 on failure.
+	uint32_t vtd_domain(uint32_t sid)
+	{
+		uint32_t pt = ioas;
+		if (iofd_host_bind(ctx, sid, &dev) || iofd_host_attach(ctx, dev, &pt))
+			return 0;
+		return pt;
 	}
 	uint32_t dev = 0;
 	long map(void *buf, uint64_t len, uint64_t iova)
@@ -164,5 +216,133 @@ void BM_IoasMap1GiBIn4K(benchmark::State &state)
 	munmap(buf, 4096);
 }
 BENCHMARK(BM_IoasMap1GiBIn4K)->Unit(benchmark::kMillisecond)->Iterations(2);
+
+void BM_IoasMapUnmapVtd(benchmark::State &state)
+{
+	uint64_t len = (uint64_t)state.range(0);
+	void *buf = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!host_vtd()) {
+		state.SkipWithError("host VT-d failed");
+		return;
+	}
+	{
+		Ctx c;
+		if (!c.vtd_domain(0x100))
+			state.SkipWithError("VT-d attach failed");
+		uint64_t cyc0 = ims_iommu_stats(iofd_host_iommu())->inv_cycles;
+		for (auto _ : state) {
+			if (c.map(buf, len, 1ull << 32) || c.unmap(1ull << 32, len)) {
+				state.SkipWithError("map/unmap failed");
+				break;
+			}
+		}
+		state.SetItemsProcessed(state.iterations());
+		state.counters["modelled_cycles"] = benchmark::Counter(
+			(double)(ims_iommu_stats(iofd_host_iommu())->inv_cycles - cyc0),
+			benchmark::Counter::kAvgIterations);
+	}
+	iofd_host_fini();
+	munmap(buf, len);
+}
+BENCHMARK(BM_IoasMapUnmapVtd)->Arg(4096)->Arg(2 << 20);
+
+// One VT-d first-stage invalidation entry on a nested HWPT.
+void BM_HwptInvalidateVtd1(benchmark::State &state)
+{
+	void *buf = mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	if (!host_vtd()) {
+		state.SkipWithError("host VT-d failed");
+		return;
+	}
+	{
+		Ctx c;
+		uint32_t nested = 0;
+		if (c.vtd_domain(0x100) && !c.map(buf, 1 << 20, 0)) {
+			iofd_hwpt_alloc a = {};
+			a.size = sizeof(a);
+			a.flags = IOFD_HWPT_ALLOC_NEST_PARENT;
+			a.dev_id = c.dev;
+			a.pt_id = c.ioas;
+			uint32_t parent = 0;
+			if (!iofd_ioctl(c.ctx, IOFD_REQ(IOFD_NR_HWPT_ALLOC), (uintptr_t)&a))
+				parent = a.out_hwpt_id;
+			iofd_hwpt_vtd_s1 s1 = {};
+			s1.pgtbl_addr = 0;
+			s1.addr_width = 48;
+			a.flags = 0;
+			a.pt_id = parent;
+			a.data_type = IOFD_HWPT_DATA_VTD_S1;
+			a.data_len = sizeof(s1);
+			a.data_uptr = (uintptr_t)&s1;
+			if (parent && !iofd_ioctl(c.ctx, IOFD_REQ(IOFD_NR_HWPT_ALLOC), (uintptr_t)&a)) {
+				uint32_t pt = a.out_hwpt_id;
+				if (!iofd_host_attach(c.ctx, c.dev, &pt))
+					nested = pt;
+			}
+		}
+		if (!nested)
+			state.SkipWithError("nested VT-d HWPT failed");
+		iofd_hwpt_vtd_s1_invalidate entry = {};
+		entry.addr = 0x40000000;
+		entry.npages = 1;
+		uint64_t cyc0 = ims_iommu_stats(iofd_host_iommu())->inv_cycles;
+		for (auto _ : state) {
+			iofd_hwpt_invalidate inv = {};
+			inv.size = sizeof(inv);
+			inv.hwpt_id = nested;
+			inv.data_uptr = (uintptr_t)&entry;
+			inv.data_type = IOFD_HWPT_INVALIDATE_DATA_VTD_S1;
+			inv.entry_len = sizeof(entry);
+			inv.entry_num = 1;
+			if (iofd_ioctl(c.ctx, IOFD_REQ(IOFD_NR_HWPT_INVALIDATE), (uintptr_t)&inv)) {
+				state.SkipWithError("invalidate failed");
+				break;
+			}
+		}
+		state.SetItemsProcessed(state.iterations());
+		state.counters["modelled_cycles"] = benchmark::Counter(
+			(double)(ims_iommu_stats(iofd_host_iommu())->inv_cycles - cyc0),
+			benchmark::Counter::kAvgIterations);
+	}
+	iofd_host_fini();
+	munmap(buf, 1 << 20);
+}
+BENCHMARK(BM_HwptInvalidateVtd1);
+
+// Resident memory the simulator adds per GiB mapped with a device attached
+// (arg 0: the mock IOMMU, arg 1: the host VT-d).  The memory itself is
+// never touched, so the growth is the pin table, the IOAS and the tables.
+void BM_MemoryPerMappedGiB(benchmark::State &state)
+{
+	const uint64_t len = 1ull << 30;
+	bool vtd = state.range(0) == 1;
+	void *buf = mmap(nullptr, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vtd && !host_vtd()) {
+		state.SkipWithError("host VT-d failed");
+		return;
+	}
+	double growth = 0;
+	for (auto _ : state) {
+		Ctx c;
+		if (!(vtd ? c.vtd_domain(0x100) : c.mock_domain())) {
+			state.SkipWithError("attach failed");
+			break;
+		}
+		uint64_t before = rss_bytes();
+		if (c.map(buf, len, vtd ? 1ull << 32 : 1ull << 24)) {
+			state.SkipWithError("map failed");
+			break;
+		}
+		growth = (double)(rss_bytes() - before);
+	}
+	state.counters["bytes_per_GiB"] = growth;
+	state.SetLabel(vtd ? "vtd" : "mock");
+	if (vtd)
+		iofd_host_fini();
+	munmap(buf, len);
+}
+BENCHMARK(BM_MemoryPerMappedGiB)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 } // namespace
