@@ -25,6 +25,7 @@ static void iofd_device_destroy(struct iofd_ctx *ctx, struct iofd_obj *obj)
 	struct iofd_device *dev = (struct iofd_device *)obj;
 	if (dev->hwpt)
 		iofd_device_detach(ctx, dev);
+	iofd_vdevice_drop(ctx, dev);
 	if (dev->drv->device_release)
 		dev->drv->device_release(dev);
 	free(dev);

@@ -34,8 +34,30 @@
  *   - invalidation entries: flags beyond LEAF or a non-zero reserved field:
  *     EOPNOTSUPP; addr not 4 KiB aligned, or npages = U64_MAX with a
  *     non-zero addr: EINVAL; processing stops at the first bad entry.
+ *
+ * SMMUv3 nests only through a vIOMMU (Linux's arm-smmu-v3-iommufd.c, 6.17+
+ * order; facts in docs/iommufd.md):
+ *   - VIOMMU_ALLOC type ARM_SMMUV3 (1) needs IDR0.S1P and S2P; another
+ *     type: EOPNOTSUPP; its stage 2 must be this IOMMU's nest parent;
+ *   - a nested HWPT from it takes the guest STE's first two words
+ *     (IOMMU_HWPT_DATA_ARM_SMMUV3, exactly 16 bytes, else EINVAL): V = 0
+ *     is an abort STE; bits outside the fields a guest may set (word 0:
+ *     V, Config, S1Fmt, S1ContextPtr, S1CDMax; word 1: S1DSS, S1CIR,
+ *     S1COR, S1CSH, S1STALLD, EATS), a Config other than abort (0), bypass
+ *     (4) or stage-1 (5), or EATS above 1: EIO; flags: EOPNOTSUPP;
+ *   - attaching a stage-1 (Config 5) nested HWPT needs the device's
+ *     vDEVICE in that vIOMMU (ENOENT); abort and bypass do not (6.19);
+ *   - HWPT_INVALIDATE through the vIOMMU takes raw 16-byte commands
+ *     (shorter entries zero-extended, longer ones with non-zero tails
+ *     E2BIG; no entries: EINVAL): TLBI_NH_ALL/ASID/VA/VAA get the stage
+ *     2's VMID, TLBI_NSNH_ALL becomes TLBI_NH_ALL of that VMID, ATC_INV,
+ *     CFGI_CD and CFGI_CD_ALL get the physical StreamID of the vDEVICE
+ *     their vSID names (none: EIO), anything else is EIO; the converted
+ *     commands go through the modelled command queue, then a CMD_SYNC;
+ *   - HWPT_INVALIDATE on the nested HWPT itself: EOPNOTSUPP.
+ *
  * Not modelled yet: dirty tracking (EOPNOTSUPP, as on hardware without
- * SSADS), SMMUv3 nesting (needs vIOMMU objects), PASID attachments.
+ * SSADS), PASID attachments.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -57,6 +79,27 @@
 /* SMMUv3 IDR0 (IHI 0070 6.3.1). */
 #define HOST_SMMU_IDR0_S2P BIT(0)
 #define HOST_SMMU_IDR0_S1P BIT(1)
+/* STE words 0 and 1 (IHI 0070 5.2): what a guest may set through iommufd. */
+#define SMMU_STE0_V BIT(0)
+#define SMMU_STE0_CONFIG GENMASK(3, 1)
+#define SMMU_STE0_GUEST (BIT(0) | GENMASK(3, 1) | GENMASK(5, 4) | GENMASK(51, 6) | GENMASK(63, 59))
+#define SMMU_STE1_EATS GENMASK(29, 28)
+#define SMMU_STE1_GUEST (GENMASK(7, 0) | BIT(27) | GENMASK(29, 28))
+#define SMMU_CONFIG_ABORT 0
+#define SMMU_CONFIG_BYPASS 4
+#define SMMU_CONFIG_S1 5
+/* Command opcodes (IHI 0070 4.1, bits 7:0) and fields. */
+#define SMMU_CMD_OP GENMASK(7, 0)
+#define SMMU_CMD_VMID GENMASK(47, 32)
+#define SMMU_CMD_SID GENMASK(63, 32)
+#define SMMU_OP_CFGI_CD 0x05
+#define SMMU_OP_CFGI_CD_ALL 0x06
+#define SMMU_OP_TLBI_NH_ALL 0x10
+#define SMMU_OP_TLBI_NH_ASID 0x11
+#define SMMU_OP_TLBI_NH_VA 0x12
+#define SMMU_OP_TLBI_NH_VAA 0x13
+#define SMMU_OP_TLBI_NSNH_ALL 0x30
+#define SMMU_OP_ATC_INV 0x40
 
 #define HOST_MAX_DOMAINS 65536 /* DIDs, ASIDs and VMIDs are 16 bits */
 
@@ -84,7 +127,9 @@ struct host_domain {
 	struct iofd_domain dom;
 	uint32_t id;             /* the replay's domain number (DID / ASID / VMID) */
 	bool in_replay;          /* made in the replay (a nested one waits for a valid config) */
-	struct iofd_hwpt_vtd_s1 s1; /* nested: what the guest asked for */
+	struct iofd_hwpt_vtd_s1 s1; /* VT-d nested: what the guest asked for */
+	struct iofd_viommu *viommu; /* SMMUv3 nested: made through it */
+	uint64_t ste[2];            /* SMMUv3 nested: the guest STE as kept */
 };
 
 static const struct iofd_domain_ops host_paging_ops;
@@ -402,6 +447,11 @@ static int host_attach(struct iofd_device *dev, struct iofd_domain *d)
 	struct host_domain *h = hdom(d);
 	if (!h->in_replay)
 		return -EINVAL;
+	/* A stage-1 guest STE needs the device's vSID in that vIOMMU. */
+	if (h->viommu && (h->ste[0] & SMMU_STE0_V) &&
+	    FIELD_GET(SMMU_STE0_CONFIG, h->ste[0]) == SMMU_CONFIG_S1 &&
+	    (!dev->vdev || dev->vdev->viommu != h->viommu))
+		return -ENOENT;
 	struct ims_event ev = {.type = IMS_EV_ATTACH, .dev = dev_sid(dev), .domain = h->id};
 	return replay_event(&ev) ? -EINVAL : 0;
 }
@@ -419,6 +469,10 @@ static int host_cache_invalidate_user(struct iofd_ctx *ctx, struct iofd_domain *
 	struct host_domain *h = hdom(d);
 	uint32_t want = *entry_num, done = 0;
 	int rc = 0;
+	if (host->smmu) {
+		*entry_num = 0;
+		return -EOPNOTSUPP; /* SMMUv3 invalidates through the vIOMMU */
+	}
 	if (type != IOFD_HWPT_INVALIDATE_DATA_VTD_S1) {
 		*entry_num = 0;
 		return -EINVAL;
@@ -501,6 +555,157 @@ static void host_device_release(struct iofd_device *dev)
 	free(hd);
 }
 
+/* ------------------------------------------------------------------ */
+/* vIOMMU (SMMUv3) */
+
+static int host_viommu_alloc(struct iofd_device *dev, struct iofd_domain *s2, uint32_t type)
+{
+	(void)dev;
+	if (!host->smmu || type != IOFD_VIOMMU_TYPE_ARM_SMMUV3 || !host_nesting())
+		return -EOPNOTSUPP;
+	if (s2 && (s2->ops != &host_paging_ops || !s2->nest_parent))
+		return -EINVAL;
+	return 0;
+}
+
+static int host_viommu_alloc_nested(struct iofd_ctx *ctx, struct iofd_viommu *v,
+				    struct iofd_device *dev, uint32_t flags, uint32_t data_type,
+				    uint64_t data_uptr, uint32_t data_len, struct iofd_domain **out)
+{
+	(void)dev;
+	if (flags)
+		return -EOPNOTSUPP;
+	if (data_type != IOFD_HWPT_DATA_ARM_SMMUV3)
+		return -EINVAL;
+	struct iofd_hwpt_arm_smmuv3 vste;
+	int rc = iofd_copy_driver_data(ctx, &vste, sizeof(vste), sizeof(vste), data_uptr,
+				       data_len);
+	if (rc)
+		return rc;
+	uint64_t ste0 = vste.ste[0], ste1 = vste.ste[1];
+	if (!(ste0 & SMMU_STE0_V)) {
+		ste0 = ste1 = 0; /* an invalid STE aborts, whatever else it holds */
+	} else {
+		unsigned cfg = (unsigned)FIELD_GET(SMMU_STE0_CONFIG, ste0);
+		if ((ste0 & ~SMMU_STE0_GUEST) || (ste1 & ~SMMU_STE1_GUEST) ||
+		    (cfg != SMMU_CONFIG_ABORT && cfg != SMMU_CONFIG_BYPASS &&
+		     cfg != SMMU_CONFIG_S1) ||
+		    FIELD_GET(SMMU_STE1_EATS, ste1) > 1)
+			return -EIO;
+		ste1 &= ~SMMU_STE1_EATS; /* ATS is the host's business */
+	}
+	struct host_domain *h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->ste[0] = ste0;
+	h->ste[1] = ste1;
+	h->viommu = v;
+	h->dom.ops = &host_nested_ops;
+	h->dom.nested = true;
+	h->dom.parent = v->hwpt->domain;
+	h->dom.driver = &iofd_host_driver;
+	struct ims_replay_guest g = {.ste = {ste0, ste1}};
+	rc = id_alloc(&h->id);
+	if (!rc) {
+		rc = ims_replay_domain_new(host->rp, h->id, 1, hdom(v->hwpt->domain)->id, &g,
+					   host->err, sizeof(host->err));
+		if (rc)
+			id_free(h->id);
+	}
+	if (rc) {
+		free(h);
+		return rc == -ENOSPC ? -ENOSPC : -EOPNOTSUPP;
+	}
+	h->in_replay = true;
+	*out = &h->dom;
+	return 0;
+}
+
+/* One guest command made safe for the host (arm_vsmmu_convert_user_cmd):
+ * 0, or -EIO for a command a guest may not send or a vSID without a
+ * vDEVICE. */
+static int smmu_convert_cmd(struct iofd_viommu *v, uint64_t cmd[2])
+{
+	uint64_t vmid = hdom(v->hwpt->domain)->id;
+	switch (FIELD_GET(SMMU_CMD_OP, cmd[0])) {
+	case SMMU_OP_TLBI_NSNH_ALL:
+		cmd[0] = FIELD_PREP(SMMU_CMD_OP, SMMU_OP_TLBI_NH_ALL) | FIELD_PREP(SMMU_CMD_VMID, vmid);
+		cmd[1] = 0;
+		return 0;
+	case SMMU_OP_TLBI_NH_ALL:
+	case SMMU_OP_TLBI_NH_ASID:
+	case SMMU_OP_TLBI_NH_VA:
+	case SMMU_OP_TLBI_NH_VAA:
+		cmd[0] = (cmd[0] & ~SMMU_CMD_VMID) | FIELD_PREP(SMMU_CMD_VMID, vmid);
+		return 0;
+	case SMMU_OP_ATC_INV:
+	case SMMU_OP_CFGI_CD:
+	case SMMU_OP_CFGI_CD_ALL: {
+		struct iofd_vdevice *vd = iofd_viommu_find_vdev(v, FIELD_GET(SMMU_CMD_SID, cmd[0]));
+		if (!vd)
+			return -EIO;
+		cmd[0] = (cmd[0] & ~SMMU_CMD_SID) | FIELD_PREP(SMMU_CMD_SID, dev_sid(vd->dev));
+		return 0;
+	}
+	default:
+		return -EIO;
+	}
+}
+
+/* Copy entry i (entry_len bytes) into a 16-byte command: shorter entries
+ * are zero-extended, bytes beyond 16 must be zero (E2BIG). */
+static int smmu_copy_cmd(struct iofd_ctx *ctx, uint64_t uptr, uint32_t entry_len, uint32_t i,
+			 uint64_t cmd[2])
+{
+	uint64_t at = uptr + (uint64_t)i * entry_len;
+	size_t n = entry_len < 16 ? entry_len : 16;
+	cmd[0] = cmd[1] = 0;
+	if (ctx->ua->read(ctx->ua->opaque, at, cmd, n))
+		return -EFAULT;
+	for (uint64_t off = 16; off < entry_len; off++) {
+		uint8_t b;
+		if (ctx->ua->read(ctx->ua->opaque, at + off, &b, 1))
+			return -EFAULT;
+		if (b)
+			return -E2BIG;
+	}
+	return 0;
+}
+
+static int host_viommu_cache_invalidate(struct iofd_ctx *ctx, struct iofd_viommu *v,
+					uint32_t type, uint64_t uptr, uint32_t entry_len,
+					uint32_t *entry_num)
+{
+	uint32_t want = *entry_num, done = 0;
+	int rc = 0;
+	*entry_num = 0;
+	if (type != IOFD_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 || want == 0)
+		return -EINVAL;
+	/* Every entry is read before any is converted, as Linux copies the
+	 * whole array first: a bad copy handles nothing. */
+	uint64_t (*cmds)[2] = calloc(want, sizeof(*cmds));
+	if (!cmds)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < want && !rc; i++)
+		rc = smmu_copy_cmd(ctx, uptr, entry_len, i, cmds[i]);
+	for (; !rc && done < want; done++) {
+		if ((rc = smmu_convert_cmd(v, cmds[done])))
+			break;
+		struct ims_event ev = {.type = IMS_EV_INV, .nwords = 2,
+				       .words = {cmds[done][0], cmds[done][1]}};
+		if (replay_event(&ev)) {
+			rc = -EIO;
+			break;
+		}
+	}
+	struct ims_event sync = {.type = IMS_EV_SYNC};
+	if (done && replay_event(&sync) && !rc)
+		rc = -EIO;
+	free(cmds);
+	*entry_num = done;
+	return rc;
+}
+
 const struct iofd_driver iofd_host_driver = {
 	.name = "host",
 	.domain_alloc_paging = host_domain_alloc_paging,
@@ -511,6 +716,9 @@ const struct iofd_driver iofd_host_driver = {
 	.hw_info = host_hw_info,
 	.capable = host_capable,
 	.device_release = host_device_release,
+	.viommu_alloc = host_viommu_alloc,
+	.viommu_alloc_nested = host_viommu_alloc_nested,
+	.viommu_cache_invalidate = host_viommu_cache_invalidate,
 };
 
 int iofd_host_bind(struct iofd_ctx *ctx, uint32_t sid, uint32_t *dev_id)

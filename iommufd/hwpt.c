@@ -30,7 +30,9 @@ static void iofd_hwpt_destroy(struct iofd_ctx *ctx, struct iofd_obj *obj)
 		iopt_table_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
 		hwpt->ioas->obj.users--;
 	}
-	if (hwpt->parent)
+	if (hwpt->viommu)
+		hwpt->viommu->obj.users--;
+	else if (hwpt->parent)
 		hwpt->parent->obj.users--;
 	if (hwpt->fault)
 		hwpt->fault->obj.users--;
@@ -122,6 +124,38 @@ static int hwpt_nested_alloc(struct iofd_ctx *ctx, struct iofd_hwpt *parent,
 	return 0;
 }
 
+/* A nested HWPT through a vIOMMU (Linux's iommufd_viommu_alloc_hwpt_nested). */
+static int hwpt_viommu_alloc(struct iofd_ctx *ctx, struct iofd_viommu *v, struct iofd_device *dev,
+			     const struct iofd_hwpt_alloc *cmd, struct iofd_hwpt **out)
+{
+	if (v->drv != dev->drv)
+		return -EINVAL;
+	if ((cmd->flags & ~IOFD_HWPT_FAULT_ID_VALID) || !cmd->data_len ||
+	    !v->drv->viommu_alloc_nested)
+		return -EOPNOTSUPP;
+	struct iofd_hwpt *hwpt = calloc(1, sizeof(*hwpt));
+	if (!hwpt)
+		return -ENOMEM;
+	int rc = iofd_obj_add(ctx, &hwpt->obj, IOFD_OBJ_HWPT_NESTED, iofd_hwpt_destroy);
+	if (rc) {
+		free(hwpt);
+		return rc;
+	}
+	hwpt->drv = dev->drv;
+	hwpt->viommu = v;
+	hwpt->parent = v->hwpt;
+	v->obj.users++;
+	rc = v->drv->viommu_alloc_nested(ctx, v, dev, cmd->flags & ~IOFD_HWPT_FAULT_ID_VALID,
+					 cmd->data_type, cmd->data_uptr, cmd->data_len,
+					 &hwpt->domain);
+	if (rc) {
+		iofd_obj_del(ctx, &hwpt->obj);
+		return rc;
+	}
+	*out = hwpt;
+	return 0;
+}
+
 int iofd_hwpt_alloc(struct iofd_ucmd *uc)
 {
 	struct iofd_hwpt_alloc *cmd = uc->cmd;
@@ -145,6 +179,8 @@ int iofd_hwpt_alloc(struct iofd_ucmd *uc)
 					    false, &hwpt);
 	} else if (pt->type == IOFD_OBJ_HWPT_PAGING) {
 		rc = hwpt_nested_alloc(ctx, (struct iofd_hwpt *)pt, dev, cmd, &hwpt);
+	} else if (pt->type == IOFD_OBJ_VIOMMU) {
+		rc = hwpt_viommu_alloc(ctx, (struct iofd_viommu *)pt, dev, cmd, &hwpt);
 	} else {
 		return -EINVAL;
 	}
@@ -290,6 +326,17 @@ int iofd_hwpt_invalidate(struct iofd_ucmd *uc)
 		goto out;
 	}
 	struct iofd_obj *obj = iofd_obj_find(ctx, cmd->hwpt_id, 0);
+	if (obj && obj->type == IOFD_OBJ_VIOMMU) {
+		struct iofd_viommu *v = (struct iofd_viommu *)obj;
+		done = cmd->entry_num;
+		rc = v->drv->viommu_cache_invalidate
+			     ? v->drv->viommu_cache_invalidate(ctx, v, cmd->data_type,
+							       cmd->data_uptr, cmd->entry_len, &done)
+			     : -EOPNOTSUPP;
+		if (!v->drv->viommu_cache_invalidate)
+			done = 0;
+		goto out;
+	}
 	if (!obj || obj->type != IOFD_OBJ_HWPT_NESTED) {
 		/* 6.12 looked the ID up as a nested HWPT (ENOENT for any other
 		 * object); later kernels take any HWPT and reject the rest with
@@ -298,6 +345,10 @@ int iofd_hwpt_invalidate(struct iofd_ucmd *uc)
 		goto out;
 	}
 	struct iofd_hwpt *hwpt = (struct iofd_hwpt *)obj;
+	if (!hwpt->drv->cache_invalidate_user) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
 	done = cmd->entry_num;
 	rc = hwpt->drv->cache_invalidate_user(ctx, hwpt->domain, cmd->data_type, cmd->data_uptr,
 					      cmd->entry_len, &done);

@@ -303,6 +303,7 @@ static inline struct iofd_ioas *iofd_ioas_find(struct iofd_ctx *ctx, uint32_t id
 
 struct iofd_device;
 struct iofd_hwpt;
+struct iofd_viommu;
 
 /* Capabilities a driver is asked about (Linux's enum iommu_cap subset). */
 enum iofd_cap {
@@ -338,13 +339,50 @@ struct iofd_driver {
 	int (*hw_info)(struct iofd_device *dev, void *buf, uint32_t *len, uint32_t *type);
 	bool (*capable)(struct iofd_device *dev, enum iofd_cap cap);
 	void (*device_release)(struct iofd_device *dev);
+	/* May dev's IOMMU have a vIOMMU of `type` over nest-parent domain
+	 * s2?  0, -EOPNOTSUPP (type or hardware), -EINVAL (s2 is another
+	 * IOMMU's).  Asked first with s2 NULL: only type and hardware. */
+	int (*viommu_alloc)(struct iofd_device *dev, struct iofd_domain *s2, uint32_t type);
+	/* A nested domain through a vIOMMU (flags without FAULT_ID_VALID). */
+	int (*viommu_alloc_nested)(struct iofd_ctx *ctx, struct iofd_viommu *v,
+				   struct iofd_device *dev, uint32_t flags, uint32_t data_type,
+				   uint64_t data_uptr, uint32_t data_len, struct iofd_domain **out);
+	/* Invalidation commands through a vIOMMU (as cache_invalidate_user). */
+	int (*viommu_cache_invalidate)(struct iofd_ctx *ctx, struct iofd_viommu *v, uint32_t type,
+				       uint64_t uptr, uint32_t entry_len, uint32_t *entry_num);
 };
+
+/* A virtual device: a device's ID (vSID, vRID) in a guest's vIOMMU. */
+struct iofd_vdevice {
+	struct iofd_obj obj;
+	struct iofd_viommu *viommu;
+	struct iofd_device *dev;
+	uint64_t virt_id;
+	struct iofd_vdevice *next; /* in viommu->vdevs */
+};
+
+/* A vIOMMU: the guest-visible IOMMU instance over a nest-parent HWPT. */
+struct iofd_viommu {
+	struct iofd_obj obj;
+	struct iofd_hwpt *hwpt; /* the stage-2 parent */
+	const struct iofd_driver *drv;
+	uint32_t type;
+	struct iofd_vdevice *vdevs;
+};
+
+/* The vDEVICE of virt_id in v, NULL if none. */
+struct iofd_vdevice *iofd_viommu_find_vdev(struct iofd_viommu *v, uint64_t virt_id);
+int iofd_viommu_alloc_ioctl(struct iofd_ucmd *uc);
+int iofd_vdevice_alloc_ioctl(struct iofd_ucmd *uc);
+/* Drop a device's vDEVICE as the device goes (Linux 6.17's tombstone). */
+void iofd_vdevice_drop(struct iofd_ctx *ctx, struct iofd_device *dev);
 
 struct iofd_device {
 	struct iofd_obj obj;
 	const struct iofd_driver *drv;
 	void *drv_data;
 	struct iofd_hwpt *hwpt; /* attached, NULL when blocked */
+	struct iofd_vdevice *vdev; /* its one vDEVICE, if any */
 	uint8_t max_pasid_log2;
 };
 
@@ -354,6 +392,7 @@ struct iofd_hwpt {
 	const struct iofd_driver *drv;
 	struct iofd_ioas *ioas;     /* paging: the IOAS it mirrors */
 	struct iofd_hwpt *parent;   /* nested: the stage-2 paging HWPT */
+	struct iofd_viommu *viommu; /* nested through a vIOMMU */
 	struct iofd_fault *fault;   /* page requests go there */
 	bool auto_domain;           /* made by attaching a device to an IOAS */
 	bool nest_parent;

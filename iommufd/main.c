@@ -253,6 +253,11 @@ struct iofd_op {
 	[(nr) - IOFD_NR_DESTROY] = {sizeof(type), IOFD_OFFSETOFEND(type, last), handler,     \
 				    IOFD_ABI_6_12}
 
+/* An ioctl Linux 6.12 does not have. */
+#define OP_NEW(nr, type, last, handler)                                                    \
+	[(nr) - IOFD_NR_DESTROY] = {sizeof(type), IOFD_OFFSETOFEND(type, last), handler,     \
+				    IOFD_ABI_NEWEST}
+
 static const struct iofd_op iofd_ops[] = {
 	OP(IOFD_NR_DESTROY, struct iofd_destroy, id, iofd_destroy),
 	OP(IOFD_NR_IOAS_ALLOC, struct iofd_ioas_alloc, out_ioas_id, iofd_ioas_alloc_ioctl),
@@ -275,6 +280,9 @@ static const struct iofd_op iofd_ops[] = {
 	   iofd_hwpt_get_dirty_bitmap),
 	OP(IOFD_NR_HWPT_INVALIDATE, struct iofd_hwpt_invalidate, reserved, iofd_hwpt_invalidate),
 	OP(IOFD_NR_FAULT_QUEUE_ALLOC, struct iofd_fault_alloc, out_fault_fd, iofd_fault_alloc),
+	OP_NEW(IOFD_NR_VIOMMU_ALLOC, struct iofd_viommu_alloc, out_viommu_id,
+	       iofd_viommu_alloc_ioctl),
+	OP_NEW(IOFD_NR_VDEVICE_ALLOC, struct iofd_vdevice_alloc, virt_id, iofd_vdevice_alloc_ioctl),
 	OP(IOFD_NR_TEST_CMD, struct iofd_test_cmd, last, iofd_test_cmd),
 };
 

@@ -252,6 +252,29 @@ struct iofd_hw_info_arm_smmuv3 {
 	uint32_t aidr;
 };
 
+/* IOMMU_VIOMMU_ALLOC (6.13+; data fields 6.17+) */
+#define IOFD_VIOMMU_TYPE_ARM_SMMUV3 1u
+struct iofd_viommu_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t type;
+	uint32_t dev_id;
+	uint32_t hwpt_id;
+	uint32_t out_viommu_id;
+	uint32_t data_len;
+	uint32_t reserved;
+	iofd_u64 data_uptr;
+};
+
+/* IOMMU_VDEVICE_ALLOC (6.13+) */
+struct iofd_vdevice_alloc {
+	uint32_t size;
+	uint32_t viommu_id;
+	uint32_t dev_id;
+	uint32_t out_vdevice_id;
+	iofd_u64 virt_id;
+};
+
 /* IOMMU_HWPT_SET_DIRTY_TRACKING */
 #define IOFD_HWPT_DIRTY_TRACKING_ENABLE 1u
 
@@ -498,6 +521,9 @@ _Static_assert(sizeof(struct iofd_hwpt_set_dirty_tracking) == 16, "set_dirty_tra
 _Static_assert(sizeof(struct iofd_hwpt_get_dirty_bitmap) == 48, "get_dirty_bitmap");
 _Static_assert(sizeof(struct iofd_hwpt_invalidate) == 32, "iommu_hwpt_invalidate");
 _Static_assert(sizeof(struct iofd_hwpt_vtd_s1) == 24, "iommu_hwpt_vtd_s1");
+_Static_assert(sizeof(struct iofd_viommu_alloc) == 40, "iommu_viommu_alloc");
+_Static_assert(offsetof(struct iofd_viommu_alloc, data_uptr) == 32, "iommu_viommu_alloc.data_uptr");
+_Static_assert(sizeof(struct iofd_vdevice_alloc) == 24, "iommu_vdevice_alloc");
 _Static_assert(offsetof(struct iofd_hwpt_vtd_s1, addr_width) == 16, "iommu_hwpt_vtd_s1.addr_width");
 _Static_assert(sizeof(struct iofd_hwpt_arm_smmuv3) == 16, "iommu_hwpt_arm_smmuv3");
 _Static_assert(sizeof(struct iofd_hw_info_vtd) == 24, "iommu_hw_info_vtd");
