@@ -319,12 +319,16 @@ static int access_rw(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
 		rc = access_segments(a, iova, length, &segs, &nsegs, &last);
 	for (size_t i = 0; i < nsegs && !rc; i++)
 		rc = seg_prot_ok(&segs[i], write);
-	/* The IOVA's bytes are the mapping's user memory. */
+	/* The IOVA's bytes are the mapping's user memory: that of the
+	 * process that mapped it, which need not be the caller. */
 	uint64_t done = 0;
 	for (size_t i = 0; i < nsegs && !rc; i++) {
+		const struct iofd_uaccess *owner = segs[i].pages->ua;
 		uint64_t addr = segs[i].pages->uva + segs[i].pages_off;
-		rc = write ? ctx->ua->write(ctx->ua->opaque, addr, buf + done, segs[i].length)
-			   : ctx->ua->read(ctx->ua->opaque, addr, buf + done, segs[i].length);
+		rc = write ? owner->write(owner->opaque, addr, buf + done, segs[i].length)
+			   : owner->read(owner->opaque, addr, buf + done, segs[i].length);
+		if (rc)
+			rc = -EFAULT;
 		done += segs[i].length;
 	}
 	if (!rc && !write && ctx->ua->write(ctx->ua->opaque, cmd->access_rw.uptr, buf, length))
