@@ -16,7 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(meson ninja-build pkg-config gcc g++ libjansson-dev uthash-dev
-	  libcmocka-dev libbenchmark-dev libglib2.0-dev libbsd-dev gcovr python3 gnuplot-nox)
+	  libcmocka-dev libbenchmark-dev libglib2.0-dev libbsd-dev libfuse3-dev gcovr python3
+	  gnuplot-nox)
 
 install_packages() {
 	local missing=()

@@ -33,7 +33,10 @@ static const char usage_main[] =
 	"                       read by read, how each of its DMA requests translates\n"
 	"  run [OPTIONS] -- COMMAND [ARGS]\n"
 	"                       run a program with /dev/iommu served by the simulator\n"
-	"                       (iommufd ioctls, through LD_PRELOAD)\n"
+	"                       (iommufd ioctls, through LD_PRELOAD or a FUSE file)\n"
+	"  serve --cuse [NAME] | --fuse PATH\n"
+	"                       serve /dev/iommu to every program from one process: a\n"
+	"                       CUSE character device or a FUSE file\n"
 	"  help [COMMAND]       show this help, or a command's\n"
 	"\n"
 	"Options:\n"
@@ -289,6 +292,7 @@ static const struct command {
 	{ "convert", cmd_convert },
 	{ "import", cmd_import },
 	{ "run", cmd_run },
+	{ "serve", cmd_serve },
 };
 
 static const struct command *find_command(const char *name)

@@ -1,15 +1,20 @@
 /*
  * run.c - `iommusim run`: run a program with /dev/iommu served by the
  * simulator, through the LD_PRELOAD transport (transport/preload/,
- * docs/transports.md).
+ * docs/transports.md), or with --transport fuse through a FUSE file
+ * served by a child `iommusim serve` (serve.c).
  *
- * The command only prepares the environment and replaces itself with the
- * program (execvp), so the program's exit status is the command's:
+ * With the preload, the command only prepares the environment and
+ * replaces itself with the program (execvp), so the program's exit status
+ * is the command's:
  *   LD_PRELOAD       the preload module, before anything already there
  *                    (after a sanitizer runtime, which must stay first);
  *   IOMMUSIM_ABI     from --abi;
  *   IOMMUSIM_MODEL   from --model, as an absolute path;
- *   IOMMUSIM_STATS   "-" with --stats.
+ *   IOMMUSIM_STATS   "-" with --stats;
+ *   IOMMUSIM_CONNECT from --connect, as an absolute path: the preload then
+ *                    forwards to a running `iommusim serve --socket`
+ *                    (transport/socket/) instead of simulating in-process.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <iommusim/iommufd.h>
@@ -42,6 +49,14 @@ static const char usage_run[] =
 	"  -m, --model FILE     hardware model for the simulated IOMMU (models/*.json;\n"
 	"                       passed on as IOMMUSIM_MODEL, not used by /dev/iommu yet)\n"
 	"  -s, --stats          print the ioctls served, per request, when COMMAND exits\n"
+	"  -t, --transport T    preload (the default) or fuse: COMMAND runs in a private\n"
+	"                       mount namespace whose /dev/iommu is a FUSE file served by\n"
+	"                       a child server shared by all its processes (forks share\n"
+	"                       state; static binaries work; needs root and /dev/fuse)\n"
+	"  -c, --connect PATH   forward to the server on the Unix socket PATH (`iommusim\n"
+	"                       serve --socket PATH`) instead of simulating in each\n"
+	"                       process: all processes, forked children included, share\n"
+	"                       its state; its --abi applies\n"
 	"  -h, --help           show this help\n"
 	"\n"
 	"Environment: IOMMUSIM_PRELOAD names the module to use instead of the one\n"
@@ -127,21 +142,65 @@ static char *preload_value(const char *module, const char *old)
 	return v;
 }
 
+/*
+ * --connect SOCKET: a socket some server listens on, made absolute (the
+ * command may change directory); 0, or the exit status for a refusal.
+ * The server's ABI applies, so --abi cannot be honoured with it.
+ */
+static int run_check_socket(const char *path, const char *abi, bool fuse, char *abs)
+{
+	if (abi || fuse) {
+		fprintf(stderr, "iommusim run: --connect does not go with %s (the server's own "
+			"options apply)\n", abi ? "--abi" : "--transport fuse");
+		return 2;
+	}
+	struct stat st;
+	const char *why = NULL;
+	if (stat(path, &st))
+		why = errno == ENOENT ? "does not exist" : strerror(errno);
+	else if (!S_ISSOCK(st.st_mode))
+		why = "is not a socket";
+	else if (!realpath(path, abs))
+		why = strerror(errno);
+	if (why) {
+		fprintf(stderr, "iommusim run: --connect: '%s' %s\n", path, why);
+		return 2;
+	}
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	bool live = false;
+	if (fd >= 0 && strlen(abs) < sizeof(sa.sun_path)) {
+		strcpy(sa.sun_path, abs);
+		live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!live) {
+		fprintf(stderr, "iommusim run: --connect: no server answers on '%s' (start one with "
+			"'iommusim serve --socket %s')\n", path, path);
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"abi", required_argument, NULL, 'a'},
 		{"model", required_argument, NULL, 'm'},
 		{"stats", no_argument, NULL, 's'},
+		{"transport", required_argument, NULL, 't'},
+		{"connect", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *abi = NULL, *model = NULL;
-	bool stats = false;
+	const char *abi = NULL, *model = NULL, *connect_to = NULL;
+	bool stats = false, fuse = false;
+	enum iofd_abi abi_value = IOFD_ABI_NEWEST;
 	int c;
 
 	/* '+': stop at COMMAND, whose own options are not ours. */
-	while ((c = getopt_long(argc, argv, "+a:m:sh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+a:m:st:c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': {
 			enum iofd_abi v;
@@ -151,10 +210,22 @@ int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			abi = optarg;
+			abi_value = v;
 			break;
 		}
+		case 't':
+			if (strcmp(optarg, "preload") && strcmp(optarg, "fuse")) {
+				fprintf(stderr, "iommusim run: --transport wants preload or fuse, "
+					"not '%s'\n", optarg);
+				return 2;
+			}
+			fuse = !strcmp(optarg, "fuse");
+			break;
 		case 'm':
 			model = optarg;
+			break;
+		case 'c':
+			connect_to = optarg;
 			break;
 		case 's':
 			stats = true;
@@ -186,6 +257,14 @@ int cmd_run(int argc, char **argv)
 			return 2;
 		}
 	}
+	char connect_abs[PATH_MAX];
+	if (connect_to) {
+		int rc = run_check_socket(connect_to, abi, fuse, connect_abs);
+		if (rc)
+			return rc;
+	}
+	if (fuse)
+		return serve_run_fuse(abi_value, stats, argv + optind);
 	const char *module = preload_module();
 	if (!module) {
 		fprintf(stderr, "iommusim run: cannot find libiommusim-preload.so (looked for %s "
@@ -197,7 +276,8 @@ int cmd_run(int argc, char **argv)
 	if (!value || setenv("LD_PRELOAD", value, 1) ||
 	    (abi && setenv("IOMMUSIM_ABI", abi, 1)) ||
 	    (model && setenv("IOMMUSIM_MODEL", model_abs, 1)) ||
-	    (stats && setenv("IOMMUSIM_STATS", "-", 1))) {
+	    (stats && setenv("IOMMUSIM_STATS", "-", 1)) ||
+	    (connect_to && setenv("IOMMUSIM_CONNECT", connect_abs, 1))) {
 		perror("iommusim run");
 		free(value);
 		return 1;

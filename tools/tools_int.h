@@ -4,8 +4,10 @@
 #ifndef IMS_TOOLS_INT_H
 #define IMS_TOOLS_INT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
+#include <iommusim/iommufd.h>
 #include <iommusim/iommusim.h>
 
 struct scn_txn {
@@ -58,6 +60,11 @@ int cmd_gen(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_study(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+
+/* `iommusim run --transport fuse` (serve.c): run cmd with a FUSE server
+ * answering /dev/iommu in a private mount namespace; cmd's exit status. */
+int serve_run_fuse(enum iofd_abi abi, bool stats, char **cmd);
 
 /* A driver model by built-in name or from a JSON file (replay.c). */
 int load_driver(const char *spec, struct ims_driver_cfg *cfg, char *err, size_t errlen);

@@ -35,10 +35,29 @@
  * into the dispatcher (a recursive one, so that the dispatcher may itself
  * use intercepted calls).  It is never held across a call that can block
  * (a read of another descriptor, an open of another file).  fork() takes
- * it in the prepare handler; the child gets a copy of every context (the
- * state is per process: what the child does is not seen by the parent)
+ * it in the prepare handler; in-process, the child gets a copy of every
+ * context (the state is per process: what the child does is not seen by
+ * the parent; forwarding shares it instead, see below)
  * and, so that the two copies' readiness cannot mix, new eventfds in
  * place of the files' shared ones.
+ *
+ * Forwarding.  With $IOMMUSIM_CONNECT naming the Unix socket of a shared
+ * server (`iommusim serve --socket`, transport/socket/), nothing is
+ * simulated here: opens, ioctls, reads, writes and last closes become
+ * requests to the server (transport/socket/proto.h), which reads and
+ * writes this process's memory itself, so every process and every child
+ * it forks reaches the same contexts, as with the kernel.  The descriptors
+ * are eventfds as above; a record names the server's handle instead of a
+ * context or file.  The process has one connection, open while it has
+ * records.  Its threads take turns on it under the lock (one request in
+ * flight).  Before a fork, a second connection is opened that holds
+ * everything the first holds (FORK): the child takes it over, so no
+ * descriptor of the child ever lacks its object, and the parent closes
+ * its copy.  A file's eventfd is shared with the server, which keeps it
+ * readable while the file has something to read.  Requests that may
+ * create a descriptor carry a spare eventfd that becomes it.  The
+ * connection's own descriptor is kept from the program: close gives
+ * EBADF, close_range and closefrom step around it, dup2 onto it moves it.
  *
  * Not seen: static binaries, raw system calls, glibc-internal opens and
  * closes (except fclose and closefrom, which are intercepted), descriptors
@@ -46,7 +65,9 @@
  * the device, mmap (ENODEV, what a kernel without iommufd mmap answers).
  *
  * Environment: IOMMUSIM_ABI ("6.12" or "newest", default newest; anything
- * else fails the open with EINVAL), IOMMUSIM_DEVICE (see above),
+ * else fails the open with EINVAL; when forwarding, the server's ABI
+ * decides and a different one fails the open with EINVAL),
+ * IOMMUSIM_DEVICE (see above), IOMMUSIM_CONNECT (see Forwarding),
  * IOMMUSIM_STATS (a file to append a summary to at exit, "-" for stderr).
  * Interfaces: include/iommusim/iommufd.h; the kernel's rules for each
  * call are in docs/iommufd.md and docs/transports.md.
@@ -74,15 +95,19 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <iommusim/iommufd.h>
 
 #include "iommufd/uapi.h"
+#include "transport/socket/proto.h"
 
 #define PL_EXPORT __attribute__((visibility("default")))
 
@@ -109,6 +134,8 @@ struct pl_ofd {
 	enum pl_kind kind;
 	struct iofd_ctx *ctx;   /* PL_CTX */
 	struct iofd_file *file; /* PL_FILE */
+	uint64_t handle;        /* forwarding: the server's object (0: not forwarded) */
+	unsigned gen;           /* forwarding: the connection it belongs to */
 	unsigned refs;          /* table entries naming it */
 	int fd;                 /* one of them: the eventfd to signal through */
 	bool readable;          /* the eventfd is signalled */
@@ -136,12 +163,24 @@ static struct {
 	char *devices;
 	pthread_once_t devices_once;
 	bool abi_warned;
+	/* Forwarding: $IOMMUSIM_CONNECT (NULL: serve in this process), the
+	 * connection (-1: none; open exactly while records exist), its
+	 * generation (records of an older one are dead: EIO), the server's
+	 * ABI, and the connection a child takes over during fork. */
+	char *connect;
+	int conn;
+	unsigned conn_gen;
+	enum iofd_abi srv_abi;
+	int fork_conn;
+	bool connect_warned;
 	/* Statistics since start (or since fork, in a child). */
 	unsigned long opens, open_errors;
 	unsigned long served[PL_NR_OTHER + 1], failed[PL_NR_OTHER + 1];
 } pl = {
 	.lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP,
 	.devices_once = PTHREAD_ONCE_INIT,
+	.conn = -1,
+	.fork_conn = -1,
 };
 
 static void pl_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -267,6 +306,10 @@ static void pl_ofd_free(struct pl_ofd *o)
  * release may use intercepted calls.  `release` false: the file goes
  * without iofd_file_release() (uninstall_file).
  */
+static void pl_fwd_close(uint64_t handle, unsigned gen);
+static void pl_conn_idle(void);
+static void pl_conn_claimed(int fd);
+
 static void pl_forget(int fd, bool release)
 {
 	struct pl_ofd *o = pl_lookup(fd);
@@ -285,17 +328,24 @@ static void pl_forget(int fd, bool release)
 	}
 	struct iofd_ctx *ctx = o->ctx;
 	struct iofd_file *file = o->file;
+	uint64_t handle = o->handle;
+	unsigned gen = o->gen;
 	pl_ofd_free(o);
-	if (ctx)
+	if (ctx) {
 		iofd_close(ctx);
-	else if (file && release)
+	} else if (file && release) {
 		iofd_file_release(file);
+	} else if (handle) {
+		pl_fwd_close(handle, gen);
+		pl_conn_idle();
+	}
 }
 
 /* The kernel just handed out descriptor fd for something else: any entry
  * for it is stale (closed behind our back). */
 static void pl_claim(int fd)
 {
+	pl_conn_claimed(fd);
 	pl_forget(fd, true);
 }
 
@@ -317,7 +367,7 @@ static void pl_sync(void)
 {
 	int saved = errno;
 	for (struct pl_ofd *o = pl.ofds; o; o = o->next) {
-		if (o->kind != PL_FILE)
+		if (o->kind != PL_FILE || !o->file) /* a forwarded file: the server's job */
 			continue;
 		bool want = iofd_file_poll(o->file) & POLLIN;
 		if (want == o->readable)
@@ -336,6 +386,267 @@ static void pl_sync(void)
 		o->readable = want;
 	}
 	errno = saved;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Forwarding to a shared server (all with the lock held) */
+
+static int pl_tid(void)
+{
+	return (int)syscall(SYS_gettid);
+}
+
+/* One request on connection sock, descriptor fd (-1: none) sent along,
+ * and its reply; 0 or -EIO.  Interrupted calls are resumed: a request is
+ * never left half done. */
+static int pl_rpc_on(int sock, const struct sock_req *rq, int fd, struct sock_reply *rp)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	struct iovec iov = {(void *)rq, sizeof(*rq)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (fd >= 0) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = sizeof(cm.buf);
+		struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+		h->cmsg_level = SOL_SOCKET;
+		h->cmsg_type = SCM_RIGHTS;
+		h->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(h), &fd, sizeof(int));
+	}
+	ssize_t n;
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*rq))
+		return -EIO;
+	do
+		n = recv(sock, rp, sizeof(*rp), 0);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(*rp) ? 0 : -EIO;
+}
+
+/* Connect to the server and greet it: the socket, or -errno. */
+static int pl_conn_new(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(pl.connect) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, pl.connect);
+	int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return -errno;
+	pl_claim(sock);
+	int rc;
+	do
+		rc = connect(sock, (struct sockaddr *)&sa, sizeof(sa));
+	while (rc && errno == EINTR);
+	if (rc) {
+		rc = -errno;
+		pl_sys_close(sock);
+		return rc;
+	}
+	struct sock_req rq = {.op = SOCK_OP_HELLO, .tid = pl_tid(), .spare_fd = -1,
+			      .arg = {SOCK_PROTO_VERSION}};
+	struct sock_reply rp;
+	if (pl_rpc_on(sock, &rq, -1, &rp) || rp.result <= 0) {
+		pl_sys_close(sock);
+		return rp.result < 0 && rp.result != -EIO ? (int)rp.result : -EPROTO;
+	}
+	/* Where Yama restricts ptrace, let the server read our memory. */
+	prctl(PR_SET_PTRACER, (unsigned long)rp.result, 0, 0, 0);
+	pl.srv_abi = (enum iofd_abi)rp.handle;
+	return sock;
+}
+
+/* The connection, made if there is none; 0 or -errno. */
+static int pl_conn_get(void)
+{
+	if (pl.conn >= 0)
+		return 0;
+	int sock = pl_conn_new();
+	if (sock < 0)
+		return sock;
+	pl.conn = sock;
+	pl.conn_gen++;
+	return 0;
+}
+
+/* The connection is gone: what was forwarded through it is dead (EIO). */
+static void pl_conn_lost(void)
+{
+	if (pl.conn >= 0)
+		pl_sys_close(pl.conn);
+	pl.conn = -1;
+	pl.conn_gen++;
+}
+
+/* No record left: the connection holds nothing any more. */
+static void pl_conn_idle(void)
+{
+	if (!pl.ofds && pl.conn >= 0) {
+		pl_sys_close(pl.conn);
+		pl.conn = -1;
+	}
+}
+
+/* An intercepted call handed out number fd: if that was the connection,
+ * it was closed behind our back (and the number is not ours to close). */
+static void pl_conn_claimed(int fd)
+{
+	if (fd >= 0 && fd == pl.conn) {
+		pl.conn = -1;
+		pl.conn_gen++;
+	}
+}
+
+/* A request through the connection of generation gen: the server's
+ * result, or -EIO when that connection is gone. */
+static long pl_fwd(unsigned gen, struct sock_req *rq, int fd, struct sock_reply *rp)
+{
+	if (pl.conn < 0 || gen != pl.conn_gen)
+		return -EIO;
+	rq->tid = pl_tid();
+	rp->handle = 0;
+	if (pl_rpc_on(pl.conn, rq, fd, rp)) {
+		pl_say("iommusim preload: lost the connection to %s\n", pl.connect);
+		pl_conn_lost();
+		return -EIO;
+	}
+	return rp->result;
+}
+
+static void pl_fwd_close(uint64_t handle, unsigned gen)
+{
+	struct sock_req rq = {.op = SOCK_OP_CLOSE, .handle = handle, .spare_fd = -1};
+	struct sock_reply rp;
+	pl_fwd(gen, &rq, -1, &rp);
+}
+
+/* Could this ioctl create a descriptor?  Then it needs a spare. */
+static bool pl_creates_file(unsigned cmd, void *arg)
+{
+	if (cmd == IOFD_REQ(IOFD_NR_FAULT_QUEUE_ALLOC) || cmd == IOFD_REQ(IOFD_NR_VEVENTQ_ALLOC))
+		return true;
+	uint32_t op;
+	return cmd == IOFD_REQ(IOFD_NR_TEST_CMD) &&
+	       !iofd_uaccess_self.read(NULL, (uintptr_t)arg + 4, &op, sizeof(op)) &&
+	       op == IOFD_TEST_OP_CREATE_ACCESS;
+}
+
+/* An ioctl on a forwarded context. */
+static long pl_fwd_ioctl(struct pl_ofd *o, unsigned cmd, void *arg)
+{
+	struct sock_req rq = {.op = SOCK_OP_IOCTL, .handle = o->handle, .spare_fd = -1,
+			      .arg = {cmd, (uintptr_t)arg, (uint64_t)-1, 0}};
+	unsigned gen = o->gen;
+	/* The selftest names its access objects by descriptor (the id of
+	 * IOMMU_TEST_CMD): tell the server which file that descriptor is. */
+	uint32_t id;
+	if (cmd == IOFD_REQ(IOFD_NR_TEST_CMD) &&
+	    !iofd_uaccess_self.read(NULL, (uintptr_t)arg + 8, &id, sizeof(id))) {
+		struct pl_ofd *f = id <= INT_MAX ? pl_lookup((int)id) : NULL;
+		if (f && f->kind == PL_FILE && f->handle && f->gen == gen) {
+			rq.arg[2] = id;
+			rq.arg[3] = f->handle;
+		}
+	}
+	int spare = -1;
+	struct pl_ofd *n = NULL;
+	if (pl_creates_file(cmd, arg)) {
+		/* The kernel's iommufd files are opened O_RDWR | O_CLOEXEC. */
+		spare = eventfd(0, EFD_CLOEXEC);
+		if (spare < 0)
+			return -errno;
+		pl_claim(spare); /* (o stays: its own descriptor is open) */
+		if (!(n = pl_ofd_new(PL_FILE))) {
+			pl_sys_close(spare);
+			return -ENOMEM;
+		}
+		rq.spare_fd = spare;
+	}
+	struct sock_reply rp;
+	long rc = pl_fwd(gen, &rq, spare, &rp);
+	if (n) {
+		if (rp.handle && pl_enter(spare, n) == 0) {
+			n->handle = rp.handle;
+			n->gen = gen;
+			return rc;
+		}
+		pl_ofd_free(n);
+		pl_sys_close(spare);
+		if (rp.handle) { /* no room to track it: undo */
+			pl_fwd_close(rp.handle, gen);
+			rc = -ENOMEM;
+		}
+	}
+	return rc;
+}
+
+/* A read or write of a forwarded file: the server copies to or from buf
+ * itself. */
+static long pl_fwd_io(struct pl_ofd *o, bool wr, void *ubuf, size_t len, uint64_t off)
+{
+	struct sock_req rq = {.op = wr ? SOCK_OP_WRITE : SOCK_OP_READ, .handle = o->handle,
+			      .spare_fd = -1, .arg = {(uintptr_t)ubuf, len, off}};
+	struct sock_reply rp;
+	return pl_fwd(o->gen, &rq, -1, &rp);
+}
+
+/* open(2) of the device when forwarding: a new context on the server
+ * behind eventfd fd (which is closed on failure). */
+static int pl_open_forwarded(int fd, bool abi_given, enum iofd_abi abi)
+{
+	pl_lock();
+	pl_claim(fd);
+	long rc = pl_conn_get();
+	if (rc < 0) {
+		bool say = !pl.connect_warned;
+		pl.connect_warned = true;
+		if (say)
+			pl_say("iommusim preload: cannot reach the server at %s (%s); opens of "
+			       "/dev/iommu fail with ENXIO\n", pl.connect, strerror((int)-rc));
+		rc = -ENXIO;
+	} else if (abi_given && abi != pl.srv_abi) {
+		bool say = !pl.abi_warned;
+		pl.abi_warned = true;
+		if (say)
+			pl_say("iommusim preload: IOMMUSIM_ABI asks for another ABI than the server "
+			       "at %s answers with; opens of /dev/iommu fail with EINVAL\n",
+			       pl.connect);
+		rc = -EINVAL;
+	}
+	struct pl_ofd *o = NULL;
+	if (rc == 0 && (!(o = pl_ofd_new(PL_CTX)) || pl_enter(fd, o))) {
+		if (o)
+			pl_ofd_free(o);
+		o = NULL;
+		rc = -ENOMEM;
+	}
+	if (rc == 0) {
+		struct sock_req rq = {.op = SOCK_OP_OPEN, .spare_fd = -1};
+		struct sock_reply rp;
+		o->gen = pl.conn_gen;
+		rc = pl_fwd(o->gen, &rq, -1, &rp);
+		if (rc >= 0)
+			o->handle = rp.handle;
+		else
+			pl_forget(fd, true);
+	}
+	if (rc < 0) {
+		pl.open_errors++;
+		pl_conn_idle();
+		pl_unlock();
+		pl_sys_close(fd);
+		return pl_result(rc);
+	}
+	pl.opens++;
+	pl_unlock();
+	return fd;
 }
 
 /* ------------------------------------------------------------------ */
@@ -386,6 +697,9 @@ static void pl_devices_init(void)
 	const char *s = getenv("IOMMUSIM_DEVICE");
 	if (s && *s)
 		pl.devices = strdup(s);
+	s = getenv("IOMMUSIM_CONNECT");
+	if (s && *s)
+		pl.connect = strdup(s);
 }
 
 /* Is path one of the paths we serve?  Only exact absolute paths match. */
@@ -418,7 +732,8 @@ static int pl_open_device(int flags)
 		return pl_result(-ENOTDIR);
 	enum iofd_abi abi = IOFD_ABI_NEWEST;
 	const char *s = getenv("IOMMUSIM_ABI");
-	if (s && *s && iofd_abi_parse(s, &abi)) {
+	bool abi_given = s && *s;
+	if (abi_given && iofd_abi_parse(s, &abi)) {
 		pl_lock();
 		bool say = !pl.abi_warned;
 		pl.abi_warned = true;
@@ -433,6 +748,8 @@ static int pl_open_device(int flags)
 				    (flags & O_NONBLOCK ? EFD_NONBLOCK : 0));
 	if (fd < 0)
 		return -1;
+	if (pl.connect)
+		return pl_open_forwarded(fd, abi_given, abi);
 	struct iofd_uaccess ua = iofd_uaccess_self;
 	ua.install_file = pl_install_file;
 	ua.uninstall_file = pl_uninstall_file;
@@ -633,7 +950,10 @@ PL_EXPORT int close(int fd)
 		return NEXT(close)(fd);
 	pl_lock();
 	if (!pl_lookup(fd)) {
+		bool conn = fd >= 0 && fd == pl.conn;
 		pl_unlock();
+		if (conn) /* not the program's to close */
+			return pl_result(-EBADF);
 		return NEXT(close)(fd);
 	}
 	int rc = NEXT(close)(fd);
@@ -675,7 +995,16 @@ PL_EXPORT int close_range(unsigned first, unsigned last, int flags)
 	if (!pl_any())
 		return NEXT(close_range)(first, last, flags);
 	pl_lock();
-	int rc = NEXT(close_range)(first, last, flags);
+	int rc;
+	unsigned conn = (unsigned)pl.conn;
+	if (pl.conn >= 0 && first <= conn && conn <= last && !(flags & CLOSE_RANGE_CLOEXEC)) {
+		/* Step around the connection. */
+		rc = conn > first ? NEXT(close_range)(first, conn - 1, flags) : 0;
+		if (rc == 0 && conn < last)
+			rc = NEXT(close_range)(conn + 1, last, flags);
+	} else {
+		rc = NEXT(close_range)(first, last, flags);
+	}
 	int saved = errno;
 	/* CLOSE_RANGE_CLOEXEC only marks them; the eventfds carry the mark. */
 	if (rc == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
@@ -692,7 +1021,13 @@ PL_EXPORT void closefrom(int lowfd)
 		return;
 	}
 	pl_lock();
-	NEXT(closefrom)(lowfd);
+	if (pl.conn >= lowfd) { /* step around the connection */
+		if (pl.conn > lowfd)
+			NEXT(close_range)((unsigned)lowfd, (unsigned)pl.conn - 1, 0);
+		NEXT(closefrom)(pl.conn + 1);
+	} else {
+		NEXT(closefrom)(lowfd);
+	}
 	pl_forget_range((unsigned)lowfd, UINT_MAX);
 	pl_unlock();
 }
@@ -723,11 +1058,31 @@ PL_EXPORT int dup(int fd)
 	return rc;
 }
 
+/* The program is about to put a descriptor at number fd: if the
+ * connection is there, move it out of the way first.  0 or -1 (errno). */
+static int pl_conn_evict(int fd)
+{
+	if (fd < 0 || fd != pl.conn)
+		return 0;
+	long moved = syscall(SYS_fcntl, pl.conn, F_DUPFD_CLOEXEC, 0);
+	if (moved < 0)
+		return -1;
+	pl_sys_close(pl.conn);
+	pl.conn = (int)moved;
+	return 0;
+}
+
 PL_EXPORT int dup2(int old, int new)
 {
 	if (!pl_any())
 		return NEXT(dup2)(old, new);
 	pl_lock();
+	if (old != new && pl_conn_evict(new)) {
+		int saved = errno;
+		pl_unlock();
+		errno = saved;
+		return -1;
+	}
 	int rc = NEXT(dup2)(old, new);
 	if (rc >= 0 && old != new) /* new was closed first, if it was open */
 		rc = pl_duped(old, rc);
@@ -742,6 +1097,12 @@ PL_EXPORT int dup3(int old, int new, int flags)
 	if (!pl_any())
 		return NEXT(dup3)(old, new, flags);
 	pl_lock();
+	if (old != new && pl_conn_evict(new)) {
+		int saved = errno;
+		pl_unlock();
+		errno = saved;
+		return -1;
+	}
 	int rc = pl_duped(old, NEXT(dup3)(old, new, flags));
 	int saved = errno;
 	pl_unlock();
@@ -809,12 +1170,15 @@ PL_EXPORT int ioctl(int fd, unsigned long request, ...)
 	}
 	long rc = -ENOTTY; /* iommufd files have no ioctls */
 	if (o->kind == PL_CTX) {
-		rc = iofd_ioctl(o->ctx, cmd, (uint64_t)(uintptr_t)arg);
+		bool local = o->ctx;
+		rc = local ? iofd_ioctl(o->ctx, cmd, (uint64_t)(uintptr_t)arg)
+			   : pl_fwd_ioctl(o, cmd, arg);
 		unsigned slot = (cmd & 0xff00) == IOFD_TYPE << 8 ? (cmd & 0xff) : PL_NR_OTHER;
 		pl.served[slot]++;
 		if (rc < 0)
 			pl.failed[slot]++;
-		pl_sync();
+		if (local)
+			pl_sync();
 	}
 	pl_unlock();
 	return (int)pl_result(rc);
@@ -836,6 +1200,8 @@ static long pl_io_locked(struct pl_ofd *o, bool wr, void *ubuf, size_t len, uint
 		return -EINVAL; /* /dev/iommu has no read or write */
 	if (len > SSIZE_MAX)
 		return -EINVAL;
+	if (o->handle)
+		return pl_fwd_io(o, wr, ubuf, len, off);
 	uint64_t small[32];
 	void *buf = len <= sizeof(small) ? small : malloc(len);
 	if (!buf)
@@ -1079,19 +1445,41 @@ PL_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off6
 /* ------------------------------------------------------------------ */
 /* fork */
 
+/*
+ * Forwarding: open the connection the child will use, holding everything
+ * this process holds, so that the child's descriptors have their objects
+ * from the first instant (as the kernel's fork takes a reference on every
+ * file).  If that fails, the child's inherited descriptors are dead (EIO).
+ */
 static void pl_fork_prepare(void)
 {
 	pl_lock();
+	if (pl.conn < 0)
+		return;
+	int sock = pl_conn_new();
+	if (sock < 0)
+		return;
+	struct sock_req rq = {.op = SOCK_OP_FORK, .tid = pl_tid(), .spare_fd = -1};
+	struct sock_reply rp;
+	if (pl_rpc_on(sock, &rq, -1, &rp) || rp.result < 0) {
+		pl_sys_close(sock);
+		return;
+	}
+	pl.fork_conn = sock;
 }
 
 static void pl_fork_parent(void)
 {
+	if (pl.fork_conn >= 0) /* the child's (or nobody's, if fork failed) */
+		pl_sys_close(pl.fork_conn);
+	pl.fork_conn = -1;
 	pl_unlock();
 }
 
 /*
- * The child has a copy of every context and file.  Its file descriptors
- * still share the parent's eventfds, whose readiness now belongs to the
+ * Forwarding: take over the connection opened for the child.  In-process,
+ * the child has a copy of every context and file.  Its descriptors still
+ * share the parent's eventfds, whose readiness now belongs to the
  * parent's copy: give each file a new eventfd under the same numbers, with
  * the same close-on-exec marks and O_NONBLOCK.  A failure leaves the old
  * one (readiness then follows both processes).
@@ -1104,8 +1492,21 @@ static void pl_fork_child(void)
 	pthread_mutex_t fresh = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 	pl.lock = fresh;
 	pl_lock();
+	if (pl.connect) {
+		/* Forwarding: the parent's connection is the parent's; ours is
+		 * the one opened for us, naming the same (shared) objects. */
+		if (pl.conn >= 0)
+			pl_sys_close(pl.conn);
+		if (pl.fork_conn >= 0) {
+			pl.conn = pl.fork_conn;
+			pl.fork_conn = -1;
+		} else if (pl.conn >= 0) {
+			pl.conn = -1;
+			pl.conn_gen++;
+		}
+	}
 	for (struct pl_ofd *o = pl.ofds; o; o = o->next) {
-		if (o->kind != PL_FILE)
+		if (o->kind != PL_FILE || !o->file) /* a forwarded file is shared */
 			continue;
 		long fl = syscall(SYS_fcntl, o->fd, F_GETFL);
 		int efd = eventfd(0, fl >= 0 && (fl & O_NONBLOCK) ? EFD_NONBLOCK : 0);
@@ -1222,14 +1623,20 @@ __attribute__((destructor)) static void pl_fini(void)
 	for (struct pl_ofd *o = pl.ofds; o; o = o->next) {
 		if (o->kind == PL_CTX) {
 			ctxs++;
-			objects += iofd_object_count(o->ctx);
+			if (o->ctx)
+				objects += iofd_object_count(o->ctx);
 		} else {
 			files++;
 		}
 	}
-	pl_add(&t, "  opens of /dev/iommu: %lu (%lu failed); still open at exit: %lu "
-	       "/dev/iommu, %lu other; objects alive in them: %lu\n",
-	       pl.opens, pl.open_errors, ctxs, files, objects);
+	if (pl.connect)
+		pl_add(&t, "  opens of /dev/iommu: %lu (%lu failed); still open at exit: %lu "
+		       "/dev/iommu, %lu other; served by %s\n",
+		       pl.opens, pl.open_errors, ctxs, files, pl.connect);
+	else
+		pl_add(&t, "  opens of /dev/iommu: %lu (%lu failed); still open at exit: %lu "
+		       "/dev/iommu, %lu other; objects alive in them: %lu\n",
+		       pl.opens, pl.open_errors, ctxs, files, objects);
 	pl_unlock();
 
 	int fd = 2;
