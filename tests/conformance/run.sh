@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# tests/conformance/run.sh IOMMUSIM SRCDIR WORKDIR
+# tests/conformance/run.sh IOMMUSIM SRCDIR WORKDIR [socket]
 #
 # Build the kernel's iommufd selftest from Debian's linux-source-6.12 and
-# run it against iommusim (`iommusim run --abi 6.12`).  Prints TAP: one
-# line per selftest case, exceptions from README reported as skipped with
-# their reason, then the harness's own counts.  Exit 77 (skip) only when
-# the source package cannot be installed.
+# run it against iommusim: in each process through the preload (`iommusim
+# run --abi 6.12`), or with `socket`, every process forwarding to one
+# shared server (`iommusim serve --socket --abi 6.12` and `iommusim run
+# --connect`), as the kernel shares its state between a process and its
+# forks.  Prints TAP: one line per selftest case, exceptions from README
+# reported as skipped with their reason, then (socket) one line for the
+# server's clean exit, then the harness's own counts.  Exit 77 (skip) only
+# when the source package cannot be installed.
 set -uo pipefail
 IOMMUSIM=$1
 SRC=$2
 WORK=$3
+MODE=${4:-in-process}
+case $MODE in
+in-process|socket) ;;
+*) echo "Bail out! unknown mode '$MODE' (in-process or socket)"; exit 1 ;;
+esac
 HERE="$SRC/tests/conformance"
 TARBALL=/usr/src/linux-source-6.12.tar.xz
 mkdir -p "$WORK"
@@ -76,8 +85,28 @@ case "$RUNTIME_PRELOAD" in
 *libasan*) export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" ;;
 esac
 
+SOCK="$WORK/iommu.sock"
+SERVER=""
+if [ "$MODE" = socket ]; then
+	rm -f "$SOCK"
+	LD_PRELOAD=$RUNTIME_PRELOAD "$IOMMUSIM" serve --socket "$SOCK" --abi 6.12 --stats \
+		2>"$WORK/server.log" &
+	SERVER=$!
+	trap 'kill -9 $SERVER 2>/dev/null' EXIT
+	for _ in $(seq 200); do
+		[ -S "$SOCK" ] && LD_PRELOAD=$RUNTIME_PRELOAD "$IOMMUSIM" run --connect "$SOCK" -- true \
+			>/dev/null 2>&1 && break
+		kill -0 "$SERVER" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -S "$SOCK" ] || { echo "Bail out! the server did not start:"; sed 's/^/# /' "$WORK/server.log"; exit 1; }
+	RUN_ARGS=(--connect "$SOCK")
+else
+	RUN_ARGS=(--abi 6.12)
+fi
+
 run_prog() { # program -> TAP lines in $WORK/<program>.tap
-	(cd "$WORK" && LD_PRELOAD=$RUNTIME_PRELOAD "$IOMMUSIM" run --abi 6.12 -- "./$1") \
+	(cd "$WORK" && LD_PRELOAD=$RUNTIME_PRELOAD "$IOMMUSIM" run "${RUN_ARGS[@]}" -- "./$1") \
 		>"$WORK/$1.tap" 2>&1
 }
 run_prog iommufd
@@ -97,6 +126,7 @@ exception() {
 		always) echo "$reason"; return 0 ;;
 		no-cap) [ $cap = no ] && { echo "$reason"; return 0; } ;;
 		no-hugepages) [ $hugepages = no ] && { echo "$reason"; return 0; } ;;
+		in-process) [ "$MODE" = in-process ] && { echo "$reason"; return 0; } ;;
 		esac
 	done < <(sed -n '/^Exceptions$/,/^Known differences/p' "$HERE/README" | grep -E '^[a-z_]+\.[^ ]*: ')
 	return 1
@@ -120,11 +150,27 @@ for prog in iommufd iommufd_fail_nth; do
 		fi
 	done <"$WORK/$prog.tap"
 done
+if [ -n "$SERVER" ]; then
+	# Every process has exited: the server must be serving no context
+	# any more, and stop cleanly.
+	kill -TERM "$SERVER"
+	wait "$SERVER"
+	src=$?
+	trap - EXIT
+	n=$((n + 1))
+	if [ $src -eq 0 ] && [ ! -e "$SOCK" ] && grep -q "still open: 0;" "$WORK/server.log"; then
+		out+=("ok $n server: exit 0 on SIGTERM, socket removed, no context left open")
+	else
+		out+=("not ok $n server: exit 0 on SIGTERM, socket removed, no context left open")
+		failed=$((failed + 1))
+		while IFS= read -r line; do out+=("# server: $line"); done <"$WORK/server.log"
+	fi
+fi
 echo "1..$n"
 printf '%s\n' "${out[@]}"
 for prog in iommufd iommufd_fail_nth; do
 	echo "# $prog: $(grep -E '^# Totals:' "$WORK/$prog.tap" | sed 's/^# //')"
 done
-echo "# hugetlb pages reserved: $hugepages; CAP_SYS_RESOURCE: $cap"
+echo "# mode: $MODE; hugetlb pages reserved: $hugepages; CAP_SYS_RESOURCE: $cap"
 [ "$n" -gt 0 ] || { echo "Bail out! no selftest output (see $WORK/*.tap)"; exit 1; }
 [ "$failed" -eq 0 ]

@@ -11,8 +11,19 @@
  * where the preload deliberately differs (fork) the test says so.
  *
  *   client             run every test, print TAP
+ *   client transport [PATH]
+ *                      the sequence every transport must pass (TAP), on
+ *                      /dev/iommu or PATH: IOAS, IOVA ranges, a selftest mock
+ *                      device, GET_HW_INFO, nesting parent and nested HWPTs,
+ *                      HWPT_INVALIDATE, the errno rules, descriptors created
+ *                      by ioctls, fork and threads
  *   client probe [PATH]  open /dev/iommu (or PATH), allocate, map, unmap, destroy
  *                        (and one DESTROY that fails); exit 0 if all answer right
+ *   client abi [PATH]    print which kernel the device answers as: 6.12 or newest
+ *                        (HWPT_INVALIDATE on a paging HWPT: ENOENT or EINVAL)
+ *   client hold [PATH]   open it, make an IOAS with a mock device, a nested HWPT
+ *                        and a map of our memory, print "holding", then wait to
+ *                        be killed (a client that dies holding objects)
  *   client env         print the IOMMUSIM_* and LD_PRELOAD variables it was given
  *   client exit N      exit with status N
  */
@@ -34,6 +45,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -44,6 +56,8 @@
 
 #define IOMMU_DESTROY _IO(';', 0x80)
 #define IOMMU_IOAS_ALLOC _IO(';', 0x81)
+#define IOMMU_IOAS_ALLOW_IOVAS _IO(';', 0x82)
+#define IOMMU_IOAS_IOVA_RANGES _IO(';', 0x84)
 #define IOMMU_IOAS_MAP _IO(';', 0x85)
 #define IOMMU_IOAS_UNMAP _IO(';', 0x86)
 #define IOMMU_FAULT_QUEUE_ALLOC _IO(';', 0x8e)
@@ -86,6 +100,70 @@ struct iommu_ioas_unmap {
 	uint32_t ioas_id;
 	u64a iova;
 	u64a length;
+};
+
+struct iommu_iova_range {
+	u64a start;
+	u64a last;
+};
+
+struct iommu_ioas_iova_ranges {
+	uint32_t size;
+	uint32_t ioas_id;
+	uint32_t num_iovas;
+	uint32_t reserved;
+	u64a allowed_iovas;
+	u64a out_iova_alignment;
+};
+
+struct iommu_ioas_allow_iovas {
+	uint32_t size;
+	uint32_t ioas_id;
+	uint32_t num_iovas;
+	uint32_t reserved;
+	u64a allowed_iovas;
+};
+
+#define IOMMU_GET_HW_INFO _IO(';', 0x8a)
+#define IOMMU_HW_INFO_TYPE_SELFTEST 0xfeedbeef
+#define IOMMU_HW_INFO_SELFTEST_REGVAL 0xdeadbeef
+#define IOMMU_HW_CAP_DIRTY_TRACKING (1ull << 0)
+
+struct iommu_hw_info {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t dev_id;
+	uint32_t data_len;
+	u64a data_uptr;
+	uint32_t out_data_type;
+	uint8_t out_max_pasid_log2;
+	uint8_t reserved[3];
+	u64a out_capabilities;
+};
+
+struct iommu_test_hw_info {
+	uint32_t flags;
+	uint32_t test_reg;
+};
+
+#define IOMMU_HWPT_INVALIDATE _IO(';', 0x8d)
+#define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST 0xdeadbeef
+#define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID 0xdadbeef
+#define IOMMU_TEST_INVALIDATE_FLAG_ALL (1u << 0)
+
+struct iommu_hwpt_invalidate {
+	uint32_t size;
+	uint32_t hwpt_id;
+	u64a data_uptr;
+	uint32_t data_type;
+	uint32_t entry_len;
+	uint32_t entry_num;
+	uint32_t reserved;
+};
+
+struct iommu_hwpt_invalidate_selftest {
+	uint32_t flags;
+	uint32_t iotlb_id;
 };
 
 struct iommu_fault_alloc {
@@ -141,9 +219,16 @@ struct iommu_hwpt_alloc {
 #define IOMMU_TEST_CMD _IO(';', 0xa0)
 enum {
 	IOMMU_TEST_OP_MOCK_DOMAIN = 2,
+	IOMMU_TEST_OP_CREATE_ACCESS = 5,
 	IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE = 10,
+	IOMMU_TEST_OP_MD_CHECK_IOTLB = 14,
 	IOMMU_TEST_OP_TRIGGER_IOPF = 15,
 };
+
+/* The selftest mock IOMMU (drivers/iommu/iommufd/iommufd_test.h, selftest.c). */
+#define MOCK_APERTURE_START (1ull << 24)
+#define MOCK_APERTURE_LAST ((1ull << 31) - 1)
+#define MOCK_PAGE_SIZE 2048
 
 struct iommu_test_cmd {
 	uint32_t size;
@@ -159,6 +244,14 @@ struct iommu_test_cmd {
 		struct {
 			uint32_t pt_id;
 		} mock_domain_replace;
+		struct {
+			uint32_t out_access_fd;
+			uint32_t flags;
+		} create_access;
+		struct {
+			uint32_t id;
+			uint32_t iotlb;
+		} check_iotlb;
 		struct {
 			uint32_t dev_id;
 			uint32_t pasid;
@@ -221,9 +314,12 @@ static void run(const char *name, void (*fn)(void))
 /* ------------------------------------------------------------------ */
 /* Helpers */
 
+/* What the tests open: /dev/iommu, or the PATH of `client transport PATH`. */
+static const char *dev_path = "/dev/iommu";
+
 static int open_iommu(void)
 {
-	return open("/dev/iommu", O_RDWR);
+	return open(dev_path, O_RDWR);
 }
 
 static uint32_t ioas_alloc(int fd)
@@ -425,7 +521,14 @@ static void test_errnos(void)
 	/* Unknown number, or size/direction bits set: ENOTTY. */
 	EXPECT_ERR(ioctl(fd, _IO(';', 0xff), &a), ENOTTY);
 	EXPECT_ERR(ioctl(fd, _IOWR(';', 0x81, struct iommu_ioas_alloc), &a), ENOTTY);
-	EXPECT_ERR(ioctl(fd, _IO('T', 0x1b), &a), ENOTTY);
+	/* FIONREAD (_IO('T', 0x1b)) reaches iommufd, which knows it not; but
+	 * for a regular file (a FUSE file) the VFS answers it itself: 0 bytes. */
+	struct stat st;
+	int avail = -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		EXPECT(ioctl(fd, _IO('T', 0x1b), &avail) == 0 && avail == 0);
+	else
+		EXPECT_ERR(ioctl(fd, _IO('T', 0x1b), &a), ENOTTY);
 	/* The argument cannot be read: EFAULT, not a crash. */
 	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_ALLOC, NULL), EFAULT);
 	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_ALLOC, (void *)8), EFAULT);
@@ -547,12 +650,18 @@ static void test_close_range(void)
 }
 
 /*
- * fork: the child's descriptor works and its state is its own copy.  The
- * kernel shares one context between parent and child (one open file); the
- * preload keeps state per process (docs/transports.md), so here the
- * child's DESTROY is not seen by the parent.  When a shared server arrives
- * the last check flips to ENOENT.
+ * fork: the child's descriptor works.  The kernel shares one context
+ * between parent and child (one open file), and so does the preload when
+ * it forwards to a server ($IOMMUSIM_CONNECT): the parent sees the child's
+ * DESTROY and its new IOAS.  In-process the preload keeps state per
+ * process (docs/transports.md): the parent sees neither.  The child's IOAS
+ * is a + 1 in both (IDs are the lowest free: Linux's xa_alloc).
  */
+static bool fork_shares(void)
+{
+	return getenv("IOMMUSIM_CONNECT") != NULL;
+}
+
 static void test_fork(void)
 {
 	int fd = open_iommu();
@@ -561,14 +670,20 @@ static void test_fork(void)
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid == 0) {
-		int ok = destroy(fd, a) == 0 && ioas_alloc(fd) != 0 && close(fd) == 0;
+		int ok = ioas_alloc(fd) == a + 1 && destroy(fd, a) == 0 && close(fd) == 0;
 		_exit(ok ? 0 : 1);
 	}
 	EXPECT(pid > 0);
 	int status = -1;
 	EXPECT(waitpid(pid, &status, 0) == pid);
 	EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	EXPECT(destroy(fd, a) == 0); /* per-process copy (the kernel: ENOENT) */
+	if (fork_shares()) {
+		EXPECT_ERR(destroy(fd, a), ENOENT); /* the child destroyed it */
+		EXPECT(destroy(fd, a + 1) == 0);    /* the child allocated it */
+	} else {
+		EXPECT(destroy(fd, a) == 0);         /* per-process copy */
+		EXPECT_ERR(destroy(fd, a + 1), ENOENT);
+	}
 	EXPECT(close(fd) == 0);
 }
 
@@ -875,6 +990,582 @@ static void test_abi(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* The transport sequence: what any way of reaching /dev/iommu (the
+ * preload, the CUSE device, the FUSE file, ...) must answer as Linux does
+ * (reference iommufd.md sections 2-4).  Each test opens its own context,
+ * so object IDs start from 1 (xa_alloc: the lowest free ID). */
+
+static int ioas_iova_ranges(int fd, uint32_t ioas, struct iommu_iova_range *r, uint32_t *num,
+			    uint64_t *align)
+{
+	struct iommu_ioas_iova_ranges q = {.size = sizeof(q), .ioas_id = ioas, .num_iovas = *num,
+					   .allowed_iovas = (uintptr_t)r};
+	int rc = ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &q);
+	*num = q.num_iovas;
+	if (align)
+		*align = q.out_iova_alignment;
+	return rc;
+}
+
+/* Map len bytes of buf; fixed at iova unless iova is 0.  The IOVA used. */
+static int ioas_map(int fd, uint32_t ioas, void *buf, uint64_t len, uint64_t *iova)
+{
+	struct iommu_ioas_map m = {
+		.size = sizeof(m), .ioas_id = ioas, .user_va = (uintptr_t)buf, .length = len,
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE |
+			 (*iova ? IOMMU_IOAS_MAP_FIXED_IOVA : 0),
+		.iova = *iova,
+	};
+	int rc = ioctl(fd, IOMMU_IOAS_MAP, &m);
+	if (!rc)
+		*iova = m.iova;
+	return rc;
+}
+
+/* Unmap everything: the bytes unmapped, or -1. */
+static int64_t ioas_unmap_all(int fd, uint32_t ioas)
+{
+	struct iommu_ioas_unmap u = {.size = sizeof(u), .ioas_id = ioas, .iova = 0,
+				     .length = UINT64_MAX};
+	return ioctl(fd, IOMMU_IOAS_UNMAP, &u) ? -1 : (int64_t)u.length;
+}
+
+/* A selftest mock device on pt; its IDs. */
+static int mock_domain(int fd, uint32_t pt, uint32_t *stdev, uint32_t *hwpt, uint32_t *idev)
+{
+	struct iommu_test_cmd t = {.size = sizeof(t), .op = IOMMU_TEST_OP_MOCK_DOMAIN, .id = pt};
+	int rc = ioctl(fd, IOMMU_TEST_CMD, &t);
+	*stdev = t.mock_domain.out_stdev_id;
+	*hwpt = t.mock_domain.out_hwpt_id;
+	*idev = t.mock_domain.out_idev_id;
+	return rc;
+}
+
+static int hwpt_alloc(int fd, uint32_t flags, uint32_t dev, uint32_t pt, uint32_t data_type,
+		      void *data, uint32_t data_len, uint32_t *out)
+{
+	struct iommu_hwpt_alloc a = {.size = sizeof(a), .flags = flags, .dev_id = dev, .pt_id = pt,
+				     .data_type = data_type, .data_len = data_len,
+				     .data_uptr = (uintptr_t)data};
+	int rc = ioctl(fd, IOMMU_HWPT_ALLOC, &a);
+	if (!rc && out)
+		*out = a.out_hwpt_id;
+	return rc;
+}
+
+/* Does the mock nested HWPT's IOTLB entry `id` hold `value`?  (The test op
+ * answers EINVAL when it does not.) */
+static bool iotlb_is(int fd, uint32_t hwpt, uint32_t id, uint32_t value)
+{
+	struct iommu_test_cmd t = {.size = sizeof(t), .op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
+				   .id = hwpt};
+	t.check_iotlb.id = id;
+	t.check_iotlb.iotlb = value;
+	return ioctl(fd, IOMMU_TEST_CMD, &t) == 0;
+}
+
+static int hwpt_invalidate(int fd, uint32_t hwpt, uint32_t type, const void *entries,
+			   uint32_t entry_len, uint32_t *num)
+{
+	struct iommu_hwpt_invalidate inv = {.size = sizeof(inv), .hwpt_id = hwpt,
+					    .data_uptr = (uintptr_t)entries, .data_type = type,
+					    .entry_len = entry_len, .entry_num = *num};
+	int rc = ioctl(fd, IOMMU_HWPT_INVALIDATE, &inv);
+	*num = inv.entry_num;
+	return rc;
+}
+
+/* Is fd a descriptor the kernel serves (a character device, or a FUSE
+ * regular file), rather than one a preload stands in for? */
+static bool kernel_served(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISREG(st.st_mode));
+}
+
+static void tr_contexts(void)
+{
+	int a = open_iommu(), b = open_iommu();
+	EXPECT(a >= 0 && b >= 0 && a != b);
+	uint32_t id = ioas_alloc(a);
+	EXPECT(id == 1); /* a fresh context: the lowest ID */
+	EXPECT_ERR(destroy(b, id), ENOENT);
+	EXPECT(ioas_alloc(b) == 1);
+	EXPECT(destroy(a, id) == 0);
+	EXPECT(destroy(b, 1) == 0);
+	EXPECT(close(a) == 0 && close(b) == 0);
+}
+
+/* IOAS_ALLOC's checks: each failure allocates nothing, so the next ID is
+ * still the lowest free one. */
+static void tr_alloc_errors(void)
+{
+	int fd = open_iommu();
+	uint32_t first = ioas_alloc(fd);
+	EXPECT(first != 0);
+	EXPECT(destroy(fd, first) == 0);
+	struct {
+		struct iommu_ioas_alloc a;
+		uint32_t tail;
+	} x = {{.size = 8}, 0}; /* shorter than the first version: EINVAL */
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_ALLOC, &x), EINVAL);
+	x.a.size = sizeof(x);
+	x.tail = 1; /* an unknown non-zero tail: E2BIG */
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_ALLOC, &x), E2BIG);
+	x.tail = 0;
+	x.a.flags = 1; /* no IOAS_ALLOC flag exists: EOPNOTSUPP */
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_ALLOC, &x), EOPNOTSUPP);
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_ALLOC, NULL), EFAULT);
+	EXPECT(ioas_alloc(fd) == first);
+	/* A zero tail beyond the struct is fine, and the reply fills the struct. */
+	x.a.flags = 0;
+	x.a.out_ioas_id = 0;
+	EXPECT(ioctl(fd, IOMMU_IOAS_ALLOC, &x) == 0 && x.a.out_ioas_id == first + 1);
+	EXPECT(destroy(fd, first + 1) == 0 && destroy(fd, first) == 0);
+	EXPECT_ERR(destroy(fd, first), ENOENT);
+	EXPECT_ERR(destroy(fd, 0x7fffffff), ENOENT);
+	EXPECT(close(fd) == 0);
+}
+
+/* IOAS_IOVA_RANGES: the count first (EMSGSIZE), then the ranges, written
+ * through the nested pointer; an empty IOAS has the whole space. */
+static void tr_iova_ranges(void)
+{
+	int fd = open_iommu();
+	uint32_t ioas = ioas_alloc(fd);
+	struct iommu_iova_range r[2];
+	memset(r, 0xa5, sizeof(r));
+	uint32_t num = 0;
+	uint64_t align = 0;
+	EXPECT_ERR(ioas_iova_ranges(fd, ioas, NULL, &num, &align), EMSGSIZE);
+	EXPECT(num == 1 && align == 1);
+	num = 2;
+	EXPECT(ioas_iova_ranges(fd, ioas, r, &num, &align) == 0);
+	EXPECT(num == 1 && align == 1);
+	EXPECT(r[0].start == 0 && r[0].last == UINT64_MAX);
+	EXPECT(r[1].start == 0xa5a5a5a5a5a5a5a5ull); /* beyond the count: untouched */
+	num = 1;
+	EXPECT_ERR(ioas_iova_ranges(fd, ioas, (void *)8, &num, NULL), EFAULT);
+	struct iommu_ioas_iova_ranges q = {.size = sizeof(q), .ioas_id = ioas, .reserved = 1};
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &q), EOPNOTSUPP);
+	q.reserved = 0;
+	q.ioas_id = ioas + 100;
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &q), ENOENT);
+	EXPECT(close(fd) == 0);
+}
+
+/* IOAS_ALLOW_IOVAS reads its ranges through the nested pointer; an
+ * automatic IOVA then comes from them. */
+static void tr_allow_iovas(void)
+{
+	int fd = open_iommu();
+	uint32_t ioas = ioas_alloc(fd);
+	static char buf[65536] __attribute__((aligned(4096)));
+	struct iommu_iova_range allowed = {.start = 1ull << 32, .last = (2ull << 32) - 1};
+	struct iommu_ioas_allow_iovas a = {.size = sizeof(a), .ioas_id = ioas, .num_iovas = 1,
+					   .allowed_iovas = (uintptr_t)&allowed};
+	EXPECT(ioctl(fd, IOMMU_IOAS_ALLOW_IOVAS, &a) == 0);
+	uint64_t iova = 0;
+	EXPECT(ioas_map(fd, ioas, buf, sizeof(buf), &iova) == 0);
+	EXPECT(iova >= allowed.start && iova + sizeof(buf) - 1 <= allowed.last);
+	EXPECT(ioas_unmap_all(fd, ioas) == (int64_t)sizeof(buf));
+	/* An unreadable array: EFAULT. */
+	a.allowed_iovas = 8;
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_ALLOW_IOVAS, &a), EFAULT);
+	/* A range ending before it starts: EINVAL. */
+	struct iommu_iova_range bad = {.start = 1ull << 33, .last = 1ull << 32};
+	a.allowed_iovas = (uintptr_t)&bad;
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_ALLOW_IOVAS, &a), EINVAL);
+	/* None: anything goes again. */
+	a.num_iovas = 0;
+	EXPECT(ioctl(fd, IOMMU_IOAS_ALLOW_IOVAS, &a) == 0);
+	EXPECT(destroy(fd, ioas) == 0);
+	EXPECT(close(fd) == 0);
+}
+
+/* A selftest mock device attached to an IOAS: the IOAS now has the mock
+ * domain's aperture and alignment, and cannot be destroyed. */
+static void tr_mock_device(void)
+{
+	int fd = open_iommu();
+	uint32_t ioas = ioas_alloc(fd), stdev = 0, hwpt = 0, idev = 0;
+	if (mock_domain(fd, ioas, &stdev, &hwpt, &idev)) {
+		fail_at(__LINE__, "IOMMU_TEST_CMD MOCK_DOMAIN failed");
+		close(fd);
+		return;
+	}
+	EXPECT(stdev && hwpt && idev && stdev != hwpt && hwpt != idev && stdev != idev);
+	struct iommu_iova_range r[2];
+	uint32_t num = 2;
+	uint64_t align = 0;
+	EXPECT(ioas_iova_ranges(fd, ioas, r, &num, &align) == 0);
+	EXPECT(num == 1 && r[0].start == MOCK_APERTURE_START && r[0].last == MOCK_APERTURE_LAST);
+	EXPECT(align == MOCK_PAGE_SIZE);
+	/* In use by the device: EBUSY, and the IOAS is as it was. */
+	EXPECT_ERR(destroy(fd, ioas), EBUSY);
+	num = 2;
+	EXPECT(ioas_iova_ranges(fd, ioas, r, &num, NULL) == 0 && num == 1);
+	/* Maps now pin the pages and fill the domain; a length that is not a
+	 * multiple of the IO page is EINVAL and maps nothing. */
+	static char buf[16384] __attribute__((aligned(4096)));
+	memset(buf, 1, sizeof(buf));
+	uint64_t iova = MOCK_APERTURE_START;
+	EXPECT(ioas_map(fd, ioas, buf, 4096, &iova) == 0 && iova == MOCK_APERTURE_START);
+	iova = MOCK_APERTURE_START + 65536;
+	EXPECT_ERR(ioas_map(fd, ioas, buf + 4096, 3072, &iova), EINVAL);
+	EXPECT(ioas_unmap_all(fd, ioas) == 4096);
+	/* The device goes with its selftest object; then the IOAS may go. */
+	EXPECT(destroy(fd, stdev) == 0);
+	EXPECT_ERR(destroy(fd, idev), ENOENT);
+	EXPECT(destroy(fd, ioas) == 0);
+	EXPECT(close(fd) == 0);
+}
+
+/* GET_HW_INFO on the mock device: the selftest type and register, the
+ * length written back, a longer buffer zero-filled. */
+static void tr_hw_info(void)
+{
+	int fd = open_iommu();
+	uint32_t ioas = ioas_alloc(fd), stdev, hwpt, idev;
+	if (mock_domain(fd, ioas, &stdev, &hwpt, &idev)) {
+		fail_at(__LINE__, "IOMMU_TEST_CMD MOCK_DOMAIN failed");
+		close(fd);
+		return;
+	}
+	uint8_t data[16];
+	memset(data, 0xa5, sizeof(data));
+	struct iommu_hw_info h = {.size = sizeof(h), .dev_id = idev, .data_len = sizeof(data),
+				  .data_uptr = (uintptr_t)data};
+	EXPECT(ioctl(fd, IOMMU_GET_HW_INFO, &h) == 0);
+	struct iommu_test_hw_info info;
+	memcpy(&info, data, sizeof(info));
+	EXPECT(h.out_data_type == IOMMU_HW_INFO_TYPE_SELFTEST);
+	EXPECT(h.data_len == sizeof(info));
+	EXPECT(info.flags == 0 && info.test_reg == IOMMU_HW_INFO_SELFTEST_REGVAL);
+	static const uint8_t zero[8];
+	EXPECT(!memcmp(data + sizeof(info), zero, sizeof(data) - sizeof(info)));
+	EXPECT(h.out_capabilities & IOMMU_HW_CAP_DIRTY_TRACKING);
+	/* A shorter buffer gets the start; data_len says the full length. */
+	memset(data, 0xa5, sizeof(data));
+	h.data_len = 4;
+	EXPECT(ioctl(fd, IOMMU_GET_HW_INFO, &h) == 0);
+	EXPECT(h.data_len == sizeof(info));
+	EXPECT(!memcmp(data, zero, 4) && data[4] == 0xa5);
+	/* Not a device: ENOENT; unknown flags and reserved bytes: EOPNOTSUPP. */
+	h.dev_id = ioas;
+	EXPECT_ERR(ioctl(fd, IOMMU_GET_HW_INFO, &h), ENOENT);
+	h.dev_id = idev;
+	h.flags = 1u << 31;
+	EXPECT_ERR(ioctl(fd, IOMMU_GET_HW_INFO, &h), EOPNOTSUPP);
+	h.flags = 0;
+	h.reserved[0] = 1;
+	EXPECT_ERR(ioctl(fd, IOMMU_GET_HW_INFO, &h), EOPNOTSUPP);
+	h.reserved[0] = 0;
+	h.data_uptr = 8;
+	EXPECT_ERR(ioctl(fd, IOMMU_GET_HW_INFO, &h), EFAULT);
+	EXPECT(close(fd) == 0);
+}
+
+/* A nesting parent on the IOAS and a nested HWPT of the selftest type on
+ * it; the errors allocate nothing. */
+static void tr_hwpt(void)
+{
+	int fd = open_iommu();
+	uint32_t ioas = ioas_alloc(fd), stdev, auto_hwpt, idev, parent = 0, nested = 0;
+	if (mock_domain(fd, ioas, &stdev, &auto_hwpt, &idev)) {
+		fail_at(__LINE__, "IOMMU_TEST_CMD MOCK_DOMAIN failed");
+		close(fd);
+		return;
+	}
+	EXPECT(hwpt_alloc(fd, IOMMU_HWPT_ALLOC_NEST_PARENT, idev, ioas, 0, NULL, 0, &parent) == 0);
+	uint32_t iotlb = 0x1234;
+	EXPECT(hwpt_alloc(fd, 0, idev, parent, IOMMU_HWPT_DATA_SELFTEST, &iotlb, sizeof(iotlb),
+			  &nested) == 0);
+	EXPECT(parent && nested && parent != nested);
+	for (uint32_t i = 0; i < 4; i++)
+		EXPECT(iotlb_is(fd, nested, i, 0x1234));
+	EXPECT(!iotlb_is(fd, nested, 0, 0x4321));
+
+	/* Take the next ID, give it back: failures must not move it. */
+	uint32_t next = 0;
+	EXPECT(hwpt_alloc(fd, 0, idev, parent, IOMMU_HWPT_DATA_SELFTEST, &iotlb, sizeof(iotlb),
+			  &next) == 0);
+	EXPECT(destroy(fd, next) == 0);
+	/* A data type NONE with data, or another without: EINVAL; a nested
+	 * HWPT without data, or with NEST_PARENT: EOPNOTSUPP (6.12
+	 * hw_pagetable.c, iommufd_hwpt_alloc and iommufd_hwpt_nested_alloc). */
+	EXPECT_ERR(hwpt_alloc(fd, 0, idev, parent, 0, &iotlb, sizeof(iotlb), NULL), EINVAL);
+	EXPECT_ERR(hwpt_alloc(fd, 0, idev, parent, IOMMU_HWPT_DATA_SELFTEST, &iotlb, 0, NULL),
+		   EINVAL);
+	EXPECT_ERR(hwpt_alloc(fd, 0, idev, parent, 0, NULL, 0, NULL), EOPNOTSUPP);
+	EXPECT_ERR(hwpt_alloc(fd, IOMMU_HWPT_ALLOC_NEST_PARENT, idev, parent,
+			      IOMMU_HWPT_DATA_SELFTEST, &iotlb, sizeof(iotlb), NULL), EOPNOTSUPP);
+	/* An unknown data type: EOPNOTSUPP; unreadable data: EFAULT. */
+	EXPECT_ERR(hwpt_alloc(fd, 0, idev, parent, 0xbeef, &iotlb, sizeof(iotlb), NULL),
+		   EOPNOTSUPP);
+	EXPECT_ERR(hwpt_alloc(fd, 0, idev, parent, IOMMU_HWPT_DATA_SELFTEST, NULL, sizeof(iotlb),
+			      NULL), EFAULT);
+	/* A parent that is itself nested: EINVAL; a device that is not one: ENOENT. */
+	EXPECT_ERR(hwpt_alloc(fd, 0, idev, nested, IOMMU_HWPT_DATA_SELFTEST, &iotlb,
+			      sizeof(iotlb), NULL), EINVAL);
+	EXPECT_ERR(hwpt_alloc(fd, 0, ioas, parent, IOMMU_HWPT_DATA_SELFTEST, &iotlb,
+			      sizeof(iotlb), NULL), ENOENT);
+	uint32_t again = 0;
+	EXPECT(hwpt_alloc(fd, 0, idev, parent, IOMMU_HWPT_DATA_SELFTEST, &iotlb, sizeof(iotlb),
+			  &again) == 0);
+	EXPECT(again == next);
+	EXPECT(destroy(fd, again) == 0);
+
+	/* Users keep objects alive: EBUSY, and nothing goes. */
+	EXPECT_ERR(destroy(fd, parent), EBUSY);
+	EXPECT(iotlb_is(fd, nested, 0, 0x1234));
+	EXPECT(destroy(fd, nested) == 0);
+	EXPECT(destroy(fd, parent) == 0);
+	EXPECT_ERR(destroy(fd, parent), ENOENT);
+	EXPECT(close(fd) == 0);
+}
+
+/* HWPT_INVALIDATE with the selftest's entries: entry_num comes back as the
+ * number of entries handled, also when one fails. */
+static void tr_invalidate(void)
+{
+	int fd = open_iommu();
+	uint32_t ioas = ioas_alloc(fd), stdev, auto_hwpt, idev, parent = 0, nested = 0;
+	uint32_t iotlb = 0x1234;
+	if (mock_domain(fd, ioas, &stdev, &auto_hwpt, &idev) ||
+	    hwpt_alloc(fd, IOMMU_HWPT_ALLOC_NEST_PARENT, idev, ioas, 0, NULL, 0, &parent) ||
+	    hwpt_alloc(fd, 0, idev, parent, IOMMU_HWPT_DATA_SELFTEST, &iotlb, sizeof(iotlb),
+		       &nested)) {
+		fail_at(__LINE__, "setting up a nested HWPT failed");
+		close(fd);
+		return;
+	}
+	const uint32_t type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST;
+	const uint32_t len = sizeof(struct iommu_hwpt_invalidate_selftest);
+	struct iommu_hwpt_invalidate_selftest e[3];
+	uint32_t num = 0;
+	/* No entries: a probe of the type, nothing done. */
+	EXPECT(hwpt_invalidate(fd, nested, type, NULL, len, &num) == 0 && num == 0);
+	/* Two entries: both handled. */
+	e[0] = (struct iommu_hwpt_invalidate_selftest){0, 1};
+	e[1] = (struct iommu_hwpt_invalidate_selftest){0, 2};
+	num = 2;
+	EXPECT(hwpt_invalidate(fd, nested, type, e, len, &num) == 0 && num == 2);
+	EXPECT(iotlb_is(fd, nested, 0, 0x1234) && iotlb_is(fd, nested, 1, 0) &&
+	       iotlb_is(fd, nested, 2, 0) && iotlb_is(fd, nested, 3, 0x1234));
+	/* The second of three is bad (IOTLB ID 4 > 3): the first is done, the
+	 * third is not, and entry_num says 1. */
+	e[0] = (struct iommu_hwpt_invalidate_selftest){0, 3};
+	e[1] = (struct iommu_hwpt_invalidate_selftest){0, 4};
+	e[2] = (struct iommu_hwpt_invalidate_selftest){0, 0};
+	num = 3;
+	EXPECT_ERR(hwpt_invalidate(fd, nested, type, e, len, &num), EINVAL);
+	EXPECT(num == 1);
+	EXPECT(iotlb_is(fd, nested, 3, 0) && iotlb_is(fd, nested, 0, 0x1234));
+	/* An unknown entry flag: EOPNOTSUPP, none handled. */
+	e[0] = (struct iommu_hwpt_invalidate_selftest){1u << 1, 0};
+	num = 1;
+	EXPECT_ERR(hwpt_invalidate(fd, nested, type, e, len, &num), EOPNOTSUPP);
+	EXPECT(num == 0 && iotlb_is(fd, nested, 0, 0x1234));
+	/* Wrong type, no entry length, no array: EINVAL, nothing done. */
+	e[0] = (struct iommu_hwpt_invalidate_selftest){IOMMU_TEST_INVALIDATE_FLAG_ALL, 0};
+	num = 1;
+	EXPECT_ERR(hwpt_invalidate(fd, nested, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID, e, len,
+				   &num), EINVAL);
+	num = 1;
+	EXPECT_ERR(hwpt_invalidate(fd, nested, type, e, 0, &num), EINVAL);
+	num = 1;
+	EXPECT_ERR(hwpt_invalidate(fd, nested, type, NULL, len, &num), EINVAL);
+	EXPECT(iotlb_is(fd, nested, 0, 0x1234));
+	/* An unknown HWPT: ENOENT. */
+	num = 1;
+	EXPECT_ERR(hwpt_invalidate(fd, 0x7fffffff, type, e, len, &num), ENOENT);
+	/* FLAG_ALL empties every entry. */
+	num = 1;
+	EXPECT(hwpt_invalidate(fd, nested, type, e, len, &num) == 0 && num == 1);
+	for (uint32_t i = 0; i < 4; i++)
+		EXPECT(iotlb_is(fd, nested, i, 0));
+	EXPECT(close(fd) == 0);
+}
+
+/* Ioctls that hand the caller a new descriptor.  A transport that cannot
+ * create one in the caller (CUSE, a FUSE file) answers EOPNOTSUPP and
+ * allocates nothing.  Prints which it was on a comment line. */
+static void tr_new_descriptors(void)
+{
+	int fd = open_iommu();
+	uint32_t ioas = ioas_alloc(fd);
+	uint32_t probe_id = ioas_alloc(fd);
+	EXPECT(probe_id != 0 && destroy(fd, probe_id) == 0);
+
+	struct iommu_fault_alloc f;
+	errno = 0;
+	if (fault_alloc(fd, &f) == 0) {
+		int q = (int)f.out_fault_fd;
+		EXPECT(q >= 0 && q != fd && is_cloexec(q));
+		EXPECT(f.out_fault_id == probe_id);
+		EXPECT_ERR(destroy(fd, f.out_fault_id), EBUSY);
+		EXPECT(close(q) == 0);
+		EXPECT(destroy(fd, f.out_fault_id) == 0);
+		printf("# IOMMU_FAULT_QUEUE_ALLOC: a new descriptor\n");
+	} else if (errno == EOPNOTSUPP) {
+		EXPECT(ioas_alloc(fd) == probe_id); /* nothing allocated */
+		EXPECT(destroy(fd, probe_id) == 0);
+		printf("# IOMMU_FAULT_QUEUE_ALLOC: EOPNOTSUPP, nothing allocated\n");
+	} else {
+		fail_at(__LINE__, "IOMMU_FAULT_QUEUE_ALLOC: neither a descriptor nor EOPNOTSUPP");
+	}
+
+	struct iommu_test_cmd t = {.size = sizeof(t), .op = IOMMU_TEST_OP_CREATE_ACCESS,
+				   .id = ioas};
+	errno = 0;
+	if (ioctl(fd, IOMMU_TEST_CMD, &t) == 0) {
+		int a = (int)t.create_access.out_access_fd;
+		EXPECT(a >= 0 && a != fd);
+		EXPECT(close(a) == 0);
+		printf("# IOMMU_TEST_OP_CREATE_ACCESS: a new descriptor\n");
+	} else if (errno == EOPNOTSUPP) {
+		EXPECT(ioas_alloc(fd) == probe_id);
+		EXPECT(destroy(fd, probe_id) == 0);
+		printf("# IOMMU_TEST_OP_CREATE_ACCESS: EOPNOTSUPP, nothing allocated\n");
+	} else {
+		fail_at(__LINE__, "CREATE_ACCESS: neither a descriptor nor EOPNOTSUPP");
+	}
+	/* The context still works, its IOAS unchanged. */
+	EXPECT(destroy(fd, ioas) == 0);
+	EXPECT(close(fd) == 0);
+}
+
+/* After fork the child's descriptor is the same open file: with the
+ * kernel (any transport the kernel serves, or the preload forwarding to
+ * a server), what the child does the parent sees, also the memory the
+ * child mapped after it has exited.  The preload on its own keeps a copy
+ * per process instead (docs/transports.md). */
+static bool fork_shared_skipped;
+
+static void tr_fork(void)
+{
+	int fd = open_iommu();
+	if (!kernel_served(fd) && !fork_shares()) {
+		fork_shared_skipped = true;
+		close(fd);
+		return;
+	}
+	uint32_t a = ioas_alloc(fd);
+	uint32_t ioas = ioas_alloc(fd);
+	EXPECT(a && ioas);
+	int p[2];
+	EXPECT(pipe(p) == 0);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		static char child_buf[8192] __attribute__((aligned(4096)));
+		uint64_t iova = 1ull << 32;
+		uint32_t b = ioas_alloc(fd);
+		int ok = destroy(fd, a) == 0 && b != 0 &&
+			 ioas_map(fd, ioas, child_buf, sizeof(child_buf), &iova) == 0;
+		ssize_t w = write(p[1], &b, sizeof(b));
+		(void)w;
+		_exit(ok ? 0 : 1);
+	}
+	close(p[1]);
+	uint32_t b = 0;
+	EXPECT(read(p[0], &b, sizeof(b)) == sizeof(b));
+	close(p[0]);
+	int status = -1;
+	EXPECT(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_ERR(destroy(fd, a), ENOENT); /* the child destroyed it */
+	EXPECT(b != 0 && destroy(fd, b) == 0); /* the child allocated it */
+	EXPECT(ioas_unmap_all(fd, ioas) == 8192); /* the child's map, the child gone */
+	EXPECT(destroy(fd, ioas) == 0);
+	EXPECT(close(fd) == 0);
+}
+
+static int hold(const char *path)
+{
+	dev_path = path;
+	int fd = open_iommu();
+	uint32_t ioas = ioas_alloc(fd), stdev, hwpt, idev, parent = 0, nested = 0, iotlb = 1;
+	static char buf[65536] __attribute__((aligned(4096)));
+	uint64_t iova = MOCK_APERTURE_START;
+	if (fd < 0 || !ioas || mock_domain(fd, ioas, &stdev, &hwpt, &idev) ||
+	    hwpt_alloc(fd, IOMMU_HWPT_ALLOC_NEST_PARENT, idev, ioas, 0, NULL, 0, &parent) ||
+	    hwpt_alloc(fd, 0, idev, parent, IOMMU_HWPT_DATA_SELFTEST, &iotlb, sizeof(iotlb),
+		       &nested) ||
+	    ioas_map(fd, ioas, buf, sizeof(buf), &iova)) {
+		fprintf(stderr, "client hold: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	printf("holding\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+static int which_abi(const char *path)
+{
+	dev_path = path;
+	int fd = open_iommu();
+	uint32_t ioas = ioas_alloc(fd), stdev, hwpt, idev, parent = 0, num = 0;
+	/* HWPT_INVALIDATE on a paging HWPT: 6.12 looks for a nested HWPT
+	 * (ENOENT), newer kernels find the object and refuse its type (EINVAL). */
+	if (fd < 0 || !ioas || mock_domain(fd, ioas, &stdev, &hwpt, &idev) ||
+	    hwpt_alloc(fd, IOMMU_HWPT_ALLOC_NEST_PARENT, idev, ioas, 0, NULL, 0, &parent) ||
+	    hwpt_invalidate(fd, parent, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, NULL, 8, &num) != -1 ||
+	    (errno != ENOENT && errno != EINVAL)) {
+		fprintf(stderr, "client abi: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	printf("%s\n", errno == ENOENT ? "6.12" : "newest");
+	return 0;
+}
+
+static int transport_suite(const char *path)
+{
+	dev_path = path;
+	alarm(120); /* a server that stops answering fails the run */
+	int fd = open_iommu();
+	if (fd < 0) {
+		printf("Bail out! open(\"%s\") failed: %s\n", path, strerror(errno));
+		return 1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) == 0)
+		printf("# %s: %s\n", path, S_ISCHR(st.st_mode) ? "a character device"
+				     : S_ISREG(st.st_mode) ? "a regular file (FUSE)"
+							  : "not a kernel file (a preload's stand-in)");
+	close(fd);
+	run("each open is a context of its own, IDs from 1", tr_contexts);
+	run("IOAS_ALLOC: EINVAL, E2BIG, EOPNOTSUPP, EFAULT allocate nothing", tr_alloc_errors);
+	run("IOAS_ALLOC, IOAS_MAP, IOAS_UNMAP, DESTROY", test_ioas);
+	run("IOAS_IOVA_RANGES: EMSGSIZE with the count, then the ranges", tr_iova_ranges);
+	run("IOAS_ALLOW_IOVAS: automatic IOVAs come from the allowed ranges", tr_allow_iovas);
+	run("a mock device: its aperture and alignment, EBUSY, IO-page-sized maps",
+	    tr_mock_device);
+	run("GET_HW_INFO: selftest type and register, data_len, zero fill", tr_hw_info);
+	run("HWPT_ALLOC: nesting parent, nested selftest HWPT, errors allocate nothing",
+	    tr_hwpt);
+	run("HWPT_INVALIDATE: entry_num counts the entries handled", tr_invalidate);
+	run("errnos: ENOTTY, EFAULT, EINVAL, E2BIG, EBADF; no read/write/mmap", test_errnos);
+	run("FAULT_QUEUE_ALLOC, CREATE_ACCESS: a descriptor or EOPNOTSUPP", tr_new_descriptors);
+	cur_ok = true;
+	tr_fork();
+	ntests++;
+	if (fork_shared_skipped)
+		printf("ok %d - fork shares the context # SKIP not a kernel-served descriptor (the "
+		       "preload keeps a copy per process)\n", ntests);
+	else
+		printf("%s %d - fork shares the context: the child's objects and maps are the "
+		       "parent's\n", cur_ok ? "ok" : "not ok", ntests);
+	if (!cur_ok)
+		nfailed++;
+	run("4 threads allocating and destroying IOAS: no duplicate or lost IDs", test_threads);
+	printf("1..%d\n", ntests);
+	return nfailed ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
 
 static int probe(const char *path)
 {
@@ -904,6 +1595,12 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "probe"))
 		return probe(argc > 2 ? argv[2] : "/dev/iommu");
+	if (argc > 1 && argc <= 3 && !strcmp(argv[1], "transport"))
+		return transport_suite(argc > 2 ? argv[2] : "/dev/iommu");
+	if (argc > 1 && argc <= 3 && !strcmp(argv[1], "abi"))
+		return which_abi(argc > 2 ? argv[2] : "/dev/iommu");
+	if (argc > 1 && argc <= 3 && !strcmp(argv[1], "hold"))
+		return hold(argc > 2 ? argv[2] : "/dev/iommu");
 	if (argc > 1 && !strcmp(argv[1], "env")) {
 		const char *vars[] = {"LD_PRELOAD", "IOMMUSIM_ABI", "IOMMUSIM_MODEL", "IOMMUSIM_STATS"};
 		for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
@@ -915,7 +1612,8 @@ int main(int argc, char **argv)
 	if (argc > 2 && !strcmp(argv[1], "exit"))
 		return atoi(argv[2]);
 	if (argc > 1) {
-		fprintf(stderr, "usage: client [probe [PATH] | env | exit N]\n");
+		fprintf(stderr, "usage: client [transport [PATH] | probe [PATH] | abi [PATH] | hold [PATH] | "
+			"env | exit N]\n");
 		return 2;
 	}
 
@@ -934,7 +1632,10 @@ int main(int argc, char **argv)
 	run("errnos: ENOTTY, EFAULT, EINVAL, E2BIG, EBADF; no read/write/mmap", test_errnos);
 	run("dup, dup2, dup3, F_DUPFD, F_DUPFD_CLOEXEC share one context", test_dup);
 	run("close_range (with and without CLOSE_RANGE_CLOEXEC), closefrom", test_close_range);
-	run("fork: the child uses its inherited descriptor on its own copy", test_fork);
+	run(fork_shares() ? "fork: the child uses its inherited descriptor on the same context "
+			    "(forwarded to a server)"
+			  : "fork: the child uses its inherited descriptor on its own copy",
+	    test_fork);
 	run("4 threads allocating and destroying IOAS: no duplicate or lost IDs", test_threads);
 	cur_ok = true;
 	test_fault_queue();
