@@ -41,6 +41,16 @@
  * and, so that the two copies' readiness cannot mix, new eventfds in
  * place of the files' shared ones.
  *
+ * VFIO devices.  With $IOMMUSIM_MODEL naming a VT-d or SMMUv3 hardware
+ * model (`iommusim run --model`), the module also serves emulated VFIO
+ * device files (vfio/): $IOMMUSIM_VFIO lists them as PATH=BB:DD.F
+ * (comma-separated; the requester ID / StreamID is bus << 8 | devfn),
+ * by default one, /dev/vfio/devices/vfio0 at 01:00.0.  The first open
+ * builds the host IOMMU from the model (iofd_host_init); ioctls go to
+ * vfio_dev_ioctl (VFIO_DEVICE_BIND_IOMMUFD names a /dev/iommu descriptor
+ * of this process), pread/pwrite to the device's regions.  Forwarding
+ * mode has no VFIO devices (ENODEV).
+ *
  * Forwarding.  With $IOMMUSIM_CONNECT naming the Unix socket of a shared
  * server (`iommusim serve --socket`, transport/socket/), nothing is
  * simulated here: opens, ioctls, reads, writes and last closes become
@@ -105,7 +115,10 @@
 #include <unistd.h>
 
 #include <iommusim/iommufd.h>
+#include <iommusim/model.h>
+#include <iommusim/vfio.h>
 
+#include "engine/bits.h"
 #include "iommufd/uapi.h"
 #include "transport/socket/proto.h"
 
@@ -127,6 +140,7 @@ extern void __chk_fail(void) __attribute__((noreturn));
 enum pl_kind {
 	PL_CTX,  /* an open /dev/iommu */
 	PL_FILE, /* a descriptor an ioctl created */
+	PL_VFIO, /* an open emulated VFIO device */
 };
 
 /* One open file description: what every dup of a descriptor shares. */
@@ -134,6 +148,7 @@ struct pl_ofd {
 	enum pl_kind kind;
 	struct iofd_ctx *ctx;   /* PL_CTX */
 	struct iofd_file *file; /* PL_FILE */
+	struct vfio_dev *vdev;  /* PL_VFIO */
 	uint64_t handle;        /* forwarding: the server's object (0: not forwarded) */
 	unsigned gen;           /* forwarding: the connection it belongs to */
 	unsigned refs;          /* table entries naming it */
@@ -161,6 +176,14 @@ static struct {
 	struct pl_ofd *ofds;  /* every record */
 	/* What $IOMMUSIM_DEVICE names (NULL: "/dev/iommu"). */
 	char *devices;
+	/* Emulated VFIO devices ($IOMMUSIM_VFIO; with $IOMMUSIM_MODEL only). */
+	struct pl_vfio_path {
+		char path[112];
+		uint32_t sid;
+	} vfio[16];
+	unsigned nvfio;
+	char *model;      /* $IOMMUSIM_MODEL */
+	bool host_ready;  /* the host IOMMU is built */
 	pthread_once_t devices_once;
 	bool abi_warned;
 	/* Forwarding: $IOMMUSIM_CONNECT (NULL: serve in this process), the
@@ -328,10 +351,13 @@ static void pl_forget(int fd, bool release)
 	}
 	struct iofd_ctx *ctx = o->ctx;
 	struct iofd_file *file = o->file;
+	struct vfio_dev *vdev = o->vdev;
 	uint64_t handle = o->handle;
 	unsigned gen = o->gen;
 	pl_ofd_free(o);
-	if (ctx) {
+	if (vdev) {
+		vfio_dev_free(vdev);
+	} else if (ctx) {
 		iofd_close(ctx);
 	} else if (file && release) {
 		iofd_file_release(file);
@@ -700,6 +726,40 @@ static void pl_devices_init(void)
 	s = getenv("IOMMUSIM_CONNECT");
 	if (s && *s)
 		pl.connect = strdup(s);
+	s = getenv("IOMMUSIM_MODEL");
+	if (!s || !*s)
+		return;
+	pl.model = strdup(s);
+	s = getenv("IOMMUSIM_VFIO");
+	if (!s || !*s)
+		s = "/dev/vfio/devices/vfio0=01:00.0";
+	for (const char *p = s; *p && pl.nvfio < IMS_ARRAY_SIZE(pl.vfio);) {
+		const char *end = strchrnul(p, ',');
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+		unsigned bus, dev, fn;
+		struct pl_vfio_path *v = &pl.vfio[pl.nvfio];
+		if (eq && p[0] == '/' && (size_t)(eq - p) < sizeof(v->path) &&
+		    sscanf(eq + 1, "%x:%x.%x", &bus, &dev, &fn) == 3 && bus < 256 && dev < 32 &&
+		    fn < 8) {
+			memcpy(v->path, p, (size_t)(eq - p));
+			v->path[eq - p] = 0;
+			v->sid = bus << 8 | dev << 3 | fn;
+			pl.nvfio++;
+		} else {
+			pl_say("iommusim preload: IOMMUSIM_VFIO: '%.*s' is not PATH=BB:DD.F; "
+			       "ignored\n", (int)(end - p), p);
+		}
+		p = *end ? end + 1 : end;
+	}
+}
+
+/* The emulated VFIO device at path, or NULL. */
+static const struct pl_vfio_path *pl_vfio_path(const char *path)
+{
+	for (unsigned i = 0; i < pl.nvfio; i++)
+		if (!strcmp(pl.vfio[i].path, path))
+			return &pl.vfio[i];
+	return NULL;
 }
 
 /* Is path one of the paths we serve?  Only exact absolute paths match. */
@@ -711,6 +771,8 @@ static bool pl_is_device(const char *path)
 	if (!path || path[0] != '/')
 		return false;
 	pthread_once(&pl.devices_once, pl_devices_init);
+	if (pl_vfio_path(path))
+		return true;
 	if (!pl.devices)
 		return !strcmp(path, "/dev/iommu");
 	size_t len = strlen(path);
@@ -723,9 +785,68 @@ static bool pl_is_device(const char *path)
 	return false;
 }
 
-/* open(2) of the device: a new context behind a new eventfd. */
-static int pl_open_device(int flags)
+/* Build the host IOMMU from $IOMMUSIM_MODEL once (locked). */
+static int pl_host_ready(void)
 {
+	if (pl.host_ready)
+		return 0;
+	struct ims_model *m;
+	char err[256];
+	if (ims_model_load(pl.model, &m, err, sizeof(err)) ||
+	    iofd_host_init(m, err, sizeof(err))) {
+		pl_say("iommusim preload: IOMMUSIM_MODEL: %s; VFIO devices fail with ENODEV\n",
+		       err);
+		return -ENODEV;
+	}
+	pl.host_ready = true;
+	return 0;
+}
+
+/* open(2) of an emulated VFIO device: its own record behind an eventfd. */
+static int pl_open_vfio(const struct pl_vfio_path *v, int flags)
+{
+	if (pl.connect) {
+		pl_say("iommusim preload: %s: no VFIO devices through a server (--connect)\n",
+		       v->path);
+		return pl_result(-ENODEV);
+	}
+	int fd = eventfd(0, flags & O_CLOEXEC ? EFD_CLOEXEC : 0);
+	if (fd < 0)
+		return -1;
+	pl_lock();
+	pl_claim(fd);
+	int rc = pl_host_ready();
+	struct vfio_dev *d = rc ? NULL : vfio_dev_new(v->sid);
+	struct pl_ofd *o = d ? pl_ofd_new(PL_VFIO) : NULL;
+	if (!o || pl_enter(fd, o)) {
+		if (o)
+			pl_ofd_free(o);
+		vfio_dev_free(d);
+		pl.open_errors++;
+		pl_unlock();
+		pl_sys_close(fd);
+		return pl_result(rc ? rc : -ENOMEM);
+	}
+	o->vdev = d;
+	pl.opens++;
+	pl_unlock();
+	return fd;
+}
+
+/* The context behind the program's /dev/iommu descriptor fd (locked). */
+static struct iofd_ctx *pl_ctx_of_fd(void *opaque, int fd)
+{
+	(void)opaque;
+	struct pl_ofd *o = fd >= 0 ? pl_lookup(fd) : NULL;
+	return o && o->kind == PL_CTX ? o->ctx : NULL;
+}
+
+/* open(2) of the device: a new context behind a new eventfd. */
+static int pl_open_device(const char *path, int flags)
+{
+	const struct pl_vfio_path *v = pl_vfio_path(path);
+	if (v)
+		return pl_open_vfio(v, flags);
 	if ((flags & O_CREAT) && (flags & O_EXCL))
 		return pl_result(-EEXIST);
 	if (flags & O_DIRECTORY) /* also O_TMPFILE */
@@ -786,7 +907,7 @@ PL_EXPORT int open(const char *path, int flags, ...)
 	mode_t mode = pl_mode_arg(flags, ap);
 	va_end(ap);
 	if (pl_is_device(path))
-		return pl_open_device(flags);
+		return pl_open_device(path, flags);
 	return pl_opened(NEXT(open)(path, flags, mode));
 }
 
@@ -797,7 +918,7 @@ PL_EXPORT int open64(const char *path, int flags, ...)
 	mode_t mode = pl_mode_arg(flags, ap);
 	va_end(ap);
 	if (pl_is_device(path))
-		return pl_open_device(flags);
+		return pl_open_device(path, flags);
 	return pl_opened(NEXT(open64)(path, flags, mode));
 }
 
@@ -808,7 +929,7 @@ PL_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 	mode_t mode = pl_mode_arg(flags, ap);
 	va_end(ap);
 	if (pl_is_device(path))
-		return pl_open_device(flags);
+		return pl_open_device(path, flags);
 	return pl_opened(NEXT(openat)(dirfd, path, flags, mode));
 }
 
@@ -819,35 +940,35 @@ PL_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 	mode_t mode = pl_mode_arg(flags, ap);
 	va_end(ap);
 	if (pl_is_device(path))
-		return pl_open_device(flags);
+		return pl_open_device(path, flags);
 	return pl_opened(NEXT(openat64)(dirfd, path, flags, mode));
 }
 
 PL_EXPORT int __open_2(const char *path, int flags)
 {
 	if (pl_is_device(path))
-		return pl_open_device(flags);
+		return pl_open_device(path, flags);
 	return pl_opened(NEXT(__open_2)(path, flags));
 }
 
 PL_EXPORT int __open64_2(const char *path, int flags)
 {
 	if (pl_is_device(path))
-		return pl_open_device(flags);
+		return pl_open_device(path, flags);
 	return pl_opened(NEXT(__open64_2)(path, flags));
 }
 
 PL_EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
 	if (pl_is_device(path))
-		return pl_open_device(flags);
+		return pl_open_device(path, flags);
 	return pl_opened(NEXT(__openat_2)(dirfd, path, flags));
 }
 
 PL_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
 	if (pl_is_device(path))
-		return pl_open_device(flags);
+		return pl_open_device(path, flags);
 	return pl_opened(NEXT(__openat64_2)(dirfd, path, flags));
 }
 
@@ -882,14 +1003,14 @@ static int pl_fopen_flags(const char *mode)
 	return flags;
 }
 
-static FILE *pl_fopen_device(const char *mode)
+static FILE *pl_fopen_device(const char *path, const char *mode)
 {
 	int flags = pl_fopen_flags(mode);
 	if (flags < 0) {
 		errno = EINVAL;
 		return NULL;
 	}
-	int fd = pl_open_device(flags);
+	int fd = pl_open_device(path, flags);
 	if (fd < 0)
 		return NULL;
 	FILE *f = fdopen(fd, mode);
@@ -904,7 +1025,7 @@ static FILE *pl_fopen_device(const char *mode)
 PL_EXPORT FILE *fopen(const char *path, const char *mode)
 {
 	if (pl_is_device(path))
-		return pl_fopen_device(mode);
+		return pl_fopen_device(path, mode);
 	FILE *f = NEXT(fopen)(path, mode);
 	if (f)
 		pl_opened(fileno(f));
@@ -914,7 +1035,7 @@ PL_EXPORT FILE *fopen(const char *path, const char *mode)
 PL_EXPORT FILE *fopen64(const char *path, const char *mode)
 {
 	if (pl_is_device(path))
-		return pl_fopen_device(mode);
+		return pl_fopen_device(path, mode);
 	FILE *f = NEXT(fopen64)(path, mode);
 	if (f)
 		pl_opened(fileno(f));
@@ -1169,7 +1290,14 @@ PL_EXPORT int ioctl(int fd, unsigned long request, ...)
 		return NEXT(ioctl)(fd, request, arg);
 	}
 	long rc = -ENOTTY; /* iommufd files have no ioctls */
-	if (o->kind == PL_CTX) {
+	if (o->kind == PL_VFIO) {
+		rc = vfio_dev_ioctl(o->vdev, &iofd_uaccess_self, pl_ctx_of_fd, NULL, cmd,
+				    (uint64_t)(uintptr_t)arg);
+		unsigned slot = (cmd & 0xff00) == IOFD_TYPE << 8 ? (cmd & 0xff) : PL_NR_OTHER;
+		pl.served[slot]++;
+		if (rc < 0)
+			pl.failed[slot]++;
+	} else if (o->kind == PL_CTX) {
 		bool local = o->ctx;
 		rc = local ? iofd_ioctl(o->ctx, cmd, (uint64_t)(uintptr_t)arg)
 			   : pl_fwd_ioctl(o, cmd, arg);
@@ -1196,7 +1324,7 @@ PL_EXPORT int ioctl(int fd, unsigned long request, ...)
  */
 static long pl_io_locked(struct pl_ofd *o, bool wr, void *ubuf, size_t len, uint64_t off)
 {
-	if (o->kind != PL_FILE)
+	if (o->kind == PL_CTX)
 		return -EINVAL; /* /dev/iommu has no read or write */
 	if (len > SSIZE_MAX)
 		return -EINVAL;
@@ -1211,9 +1339,11 @@ static long pl_io_locked(struct pl_ofd *o, bool wr, void *ubuf, size_t len, uint
 	if (wr) {
 		n = ua->read(ua->opaque, (uintptr_t)ubuf, buf, len);
 		if (!n)
-			n = iofd_file_write(o->file, buf, len, off);
+			n = o->vdev ? vfio_dev_write(o->vdev, buf, len, off)
+				    : iofd_file_write(o->file, buf, len, off);
 	} else {
-		n = iofd_file_read(o->file, buf, len, off);
+		n = o->vdev ? vfio_dev_read(o->vdev, buf, len, off)
+			    : iofd_file_read(o->file, buf, len, off);
 		if (n > 0 && ua->write(ua->opaque, (uintptr_t)ubuf, buf, (size_t)n))
 			n = -EFAULT;
 	}
@@ -1230,7 +1360,7 @@ static long pl_io_locked(struct pl_ofd *o, bool wr, void *ubuf, size_t len, uint
 static long pl_iov_locked(struct pl_ofd *o, bool wr, const struct iovec *uiov, int cnt,
 			  int64_t off)
 {
-	if (o->kind != PL_FILE || cnt < 0 || cnt > IOV_MAX)
+	if (o->kind == PL_CTX || cnt < 0 || cnt > IOV_MAX)
 		return -EINVAL;
 	/* The vector is the caller's memory too (EFAULT, not a crash). */
 	struct iovec *iov = malloc((size_t)cnt * sizeof(*iov) + 1);
