@@ -93,46 +93,20 @@ fail:
 	return rc;
 }
 
+/* A nested HWPT over a nest-parent paging HWPT, or through a vIOMMU
+ * (Linux's iommufd_hwpt_nested_alloc / iommufd_viommu_alloc_hwpt_nested):
+ * one of parent and v is given. */
 static int hwpt_nested_alloc(struct iofd_ctx *ctx, struct iofd_hwpt *parent,
-			     struct iofd_device *dev, const struct iofd_hwpt_alloc *cmd,
-			     struct iofd_hwpt **out)
-{
-	if ((cmd->flags & ~IOFD_HWPT_FAULT_ID_VALID) || !cmd->data_len ||
-	    !dev->drv->domain_alloc_nested)
-		return -EOPNOTSUPP;
-	if (parent->auto_domain || !parent->nest_parent || parent->drv != dev->drv)
-		return -EINVAL;
-	struct iofd_hwpt *hwpt = calloc(1, sizeof(*hwpt));
-	if (!hwpt)
-		return -ENOMEM;
-	int rc = iofd_obj_add(ctx, &hwpt->obj, IOFD_OBJ_HWPT_NESTED, iofd_hwpt_destroy);
-	if (rc) {
-		free(hwpt);
-		return rc;
-	}
-	hwpt->drv = dev->drv;
-	hwpt->parent = parent;
-	parent->obj.users++;
-	rc = dev->drv->domain_alloc_nested(ctx, dev, parent->domain,
-					   cmd->flags & ~IOFD_HWPT_FAULT_ID_VALID, cmd->data_type,
-					   cmd->data_uptr, cmd->data_len, &hwpt->domain);
-	if (rc) {
-		iofd_obj_del(ctx, &hwpt->obj);
-		return rc;
-	}
-	*out = hwpt;
-	return 0;
-}
-
-/* A nested HWPT through a vIOMMU (Linux's iommufd_viommu_alloc_hwpt_nested). */
-static int hwpt_viommu_alloc(struct iofd_ctx *ctx, struct iofd_viommu *v, struct iofd_device *dev,
+			     struct iofd_viommu *v, struct iofd_device *dev,
 			     const struct iofd_hwpt_alloc *cmd, struct iofd_hwpt **out)
 {
-	if (v->drv != dev->drv)
+	if (v && v->drv != dev->drv)
 		return -EINVAL;
-	if ((cmd->flags & ~IOFD_HWPT_FAULT_ID_VALID) || !cmd->data_len ||
-	    !v->drv->viommu_alloc_nested)
+	bool can = v ? v->drv->viommu_alloc_nested != NULL : dev->drv->domain_alloc_nested != NULL;
+	if ((cmd->flags & ~IOFD_HWPT_FAULT_ID_VALID) || !cmd->data_len || !can)
 		return -EOPNOTSUPP;
+	if (!v && (parent->auto_domain || !parent->nest_parent || parent->drv != dev->drv))
+		return -EINVAL;
 	struct iofd_hwpt *hwpt = calloc(1, sizeof(*hwpt));
 	if (!hwpt)
 		return -ENOMEM;
@@ -143,11 +117,16 @@ static int hwpt_viommu_alloc(struct iofd_ctx *ctx, struct iofd_viommu *v, struct
 	}
 	hwpt->drv = dev->drv;
 	hwpt->viommu = v;
-	hwpt->parent = v->hwpt;
-	v->obj.users++;
-	rc = v->drv->viommu_alloc_nested(ctx, v, dev, cmd->flags & ~IOFD_HWPT_FAULT_ID_VALID,
-					 cmd->data_type, cmd->data_uptr, cmd->data_len,
-					 &hwpt->domain);
+	hwpt->parent = v ? v->hwpt : parent;
+	if (v)
+		v->obj.users++;
+	else
+		parent->obj.users++;
+	uint32_t flags = cmd->flags & ~IOFD_HWPT_FAULT_ID_VALID;
+	rc = v ? v->drv->viommu_alloc_nested(ctx, v, dev, flags, cmd->data_type, cmd->data_uptr,
+					    cmd->data_len, &hwpt->domain)
+	       : dev->drv->domain_alloc_nested(ctx, dev, parent->domain, flags, cmd->data_type,
+					       cmd->data_uptr, cmd->data_len, &hwpt->domain);
 	if (rc) {
 		iofd_obj_del(ctx, &hwpt->obj);
 		return rc;
@@ -178,9 +157,9 @@ int iofd_hwpt_alloc(struct iofd_ucmd *uc)
 		rc = iofd_hwpt_paging_alloc(ctx, (struct iofd_ioas *)pt, dev, cmd->flags, false,
 					    false, &hwpt);
 	} else if (pt->type == IOFD_OBJ_HWPT_PAGING) {
-		rc = hwpt_nested_alloc(ctx, (struct iofd_hwpt *)pt, dev, cmd, &hwpt);
+		rc = hwpt_nested_alloc(ctx, (struct iofd_hwpt *)pt, NULL, dev, cmd, &hwpt);
 	} else if (pt->type == IOFD_OBJ_VIOMMU) {
-		rc = hwpt_viommu_alloc(ctx, (struct iofd_viommu *)pt, dev, cmd, &hwpt);
+		rc = hwpt_nested_alloc(ctx, NULL, (struct iofd_viommu *)pt, dev, cmd, &hwpt);
 	} else {
 		return -EINVAL;
 	}

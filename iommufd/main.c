@@ -240,6 +240,55 @@ int iofd_vfio_ioas(struct iofd_ucmd *uc)
 }
 
 /* ------------------------------------------------------------------ */
+/* Names */
+
+/* Request names: include/uapi/linux/iommufd.h and vfio.h (VFIO_BASE 100). */
+static const char *const iofd_request_names[256] = {
+	[0x64] = "VFIO_GET_API_VERSION",
+	[0x65] = "VFIO_CHECK_EXTENSION",
+	[0x66] = "VFIO_SET_IOMMU",
+	[0x70] = "VFIO_IOMMU_GET_INFO",
+	[0x71] = "VFIO_IOMMU_MAP_DMA",
+	[0x72] = "VFIO_IOMMU_UNMAP_DMA",
+	[0x6b] = "VFIO_DEVICE_GET_INFO",
+	[0x6c] = "VFIO_DEVICE_GET_REGION_INFO",
+	[0x6d] = "VFIO_DEVICE_GET_IRQ_INFO",
+	[0x6e] = "VFIO_DEVICE_SET_IRQS",
+	[0x6f] = "VFIO_DEVICE_RESET",
+	[0x75] = "VFIO_DEVICE_FEATURE",
+	[0x76] = "VFIO_DEVICE_BIND_IOMMUFD",
+	[0x77] = "VFIO_DEVICE_ATTACH_IOMMUFD_PT",
+	[0x78] = "VFIO_DEVICE_DETACH_IOMMUFD_PT",
+	[IOFD_NR_DESTROY] = "IOMMU_DESTROY",
+	[IOFD_NR_IOAS_ALLOC] = "IOMMU_IOAS_ALLOC",
+	[IOFD_NR_IOAS_ALLOW_IOVAS] = "IOMMU_IOAS_ALLOW_IOVAS",
+	[IOFD_NR_IOAS_COPY] = "IOMMU_IOAS_COPY",
+	[IOFD_NR_IOAS_IOVA_RANGES] = "IOMMU_IOAS_IOVA_RANGES",
+	[IOFD_NR_IOAS_MAP] = "IOMMU_IOAS_MAP",
+	[IOFD_NR_IOAS_UNMAP] = "IOMMU_IOAS_UNMAP",
+	[IOFD_NR_OPTION] = "IOMMU_OPTION",
+	[IOFD_NR_VFIO_IOAS] = "IOMMU_VFIO_IOAS",
+	[IOFD_NR_HWPT_ALLOC] = "IOMMU_HWPT_ALLOC",
+	[IOFD_NR_GET_HW_INFO] = "IOMMU_GET_HW_INFO",
+	[IOFD_NR_HWPT_SET_DIRTY_TRACKING] = "IOMMU_HWPT_SET_DIRTY_TRACKING",
+	[IOFD_NR_HWPT_GET_DIRTY_BITMAP] = "IOMMU_HWPT_GET_DIRTY_BITMAP",
+	[IOFD_NR_HWPT_INVALIDATE] = "IOMMU_HWPT_INVALIDATE",
+	[IOFD_NR_FAULT_QUEUE_ALLOC] = "IOMMU_FAULT_QUEUE_ALLOC",
+	[IOFD_NR_IOAS_MAP_FILE] = "IOMMU_IOAS_MAP_FILE",
+	[IOFD_NR_VIOMMU_ALLOC] = "IOMMU_VIOMMU_ALLOC",
+	[IOFD_NR_VDEVICE_ALLOC] = "IOMMU_VDEVICE_ALLOC",
+	[IOFD_NR_IOAS_CHANGE_PROCESS] = "IOMMU_IOAS_CHANGE_PROCESS",
+	[IOFD_NR_VEVENTQ_ALLOC] = "IOMMU_VEVENTQ_ALLOC",
+	[IOFD_NR_HW_QUEUE_ALLOC] = "IOMMU_HW_QUEUE_ALLOC",
+	[IOFD_NR_TEST_CMD] = "IOMMU_TEST_CMD",
+};
+
+const char *iofd_request_name(unsigned nr)
+{
+	return nr < IMS_ARRAY_SIZE(iofd_request_names) ? iofd_request_names[nr] : NULL;
+}
+
+/* ------------------------------------------------------------------ */
 /* Dispatch */
 
 struct iofd_op {

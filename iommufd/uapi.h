@@ -158,6 +158,10 @@ struct iofd_vfio_ioas {
 	uint16_t reserved;
 };
 
+/* The uAPI name of request _IO(';', nr) ("IOMMU_IOAS_MAP", "VFIO_DEVICE_GET_INFO",
+ * ...), NULL if none (iommufd/main.c). */
+const char *iofd_request_name(unsigned nr);
+
 /* IOMMU_HWPT_ALLOC */
 enum iofd_hwpt_alloc_flags {
 	IOFD_HWPT_ALLOC_NEST_PARENT = 1u << 0,

@@ -1667,37 +1667,6 @@ __attribute__((constructor)) static void pl_init(void)
 /* ------------------------------------------------------------------ */
 /* Statistics at exit ($IOMMUSIM_STATS) */
 
-/* Request names: include/uapi/linux/iommufd.h and vfio.h (VFIO_BASE 100). */
-static const char *const pl_request_names[256] = {
-	[0x64] = "VFIO_GET_API_VERSION",
-	[0x65] = "VFIO_CHECK_EXTENSION",
-	[0x66] = "VFIO_SET_IOMMU",
-	[0x70] = "VFIO_IOMMU_GET_INFO",
-	[0x71] = "VFIO_IOMMU_MAP_DMA",
-	[0x72] = "VFIO_IOMMU_UNMAP_DMA",
-	[IOFD_NR_DESTROY] = "IOMMU_DESTROY",
-	[IOFD_NR_IOAS_ALLOC] = "IOMMU_IOAS_ALLOC",
-	[IOFD_NR_IOAS_ALLOW_IOVAS] = "IOMMU_IOAS_ALLOW_IOVAS",
-	[IOFD_NR_IOAS_COPY] = "IOMMU_IOAS_COPY",
-	[IOFD_NR_IOAS_IOVA_RANGES] = "IOMMU_IOAS_IOVA_RANGES",
-	[IOFD_NR_IOAS_MAP] = "IOMMU_IOAS_MAP",
-	[IOFD_NR_IOAS_UNMAP] = "IOMMU_IOAS_UNMAP",
-	[IOFD_NR_OPTION] = "IOMMU_OPTION",
-	[IOFD_NR_VFIO_IOAS] = "IOMMU_VFIO_IOAS",
-	[IOFD_NR_HWPT_ALLOC] = "IOMMU_HWPT_ALLOC",
-	[IOFD_NR_GET_HW_INFO] = "IOMMU_GET_HW_INFO",
-	[IOFD_NR_HWPT_SET_DIRTY_TRACKING] = "IOMMU_HWPT_SET_DIRTY_TRACKING",
-	[IOFD_NR_HWPT_GET_DIRTY_BITMAP] = "IOMMU_HWPT_GET_DIRTY_BITMAP",
-	[IOFD_NR_HWPT_INVALIDATE] = "IOMMU_HWPT_INVALIDATE",
-	[IOFD_NR_FAULT_QUEUE_ALLOC] = "IOMMU_FAULT_QUEUE_ALLOC",
-	[IOFD_NR_IOAS_MAP_FILE] = "IOMMU_IOAS_MAP_FILE",
-	[IOFD_NR_VIOMMU_ALLOC] = "IOMMU_VIOMMU_ALLOC",
-	[IOFD_NR_VDEVICE_ALLOC] = "IOMMU_VDEVICE_ALLOC",
-	[IOFD_NR_IOAS_CHANGE_PROCESS] = "IOMMU_IOAS_CHANGE_PROCESS",
-	[IOFD_NR_VEVENTQ_ALLOC] = "IOMMU_VEVENTQ_ALLOC",
-	[IOFD_NR_HW_QUEUE_ALLOC] = "IOMMU_HW_QUEUE_ALLOC",
-	[IOFD_NR_TEST_CMD] = "IOMMU_TEST_CMD",
-};
 
 struct pl_text {
 	char buf[8192];
@@ -1739,7 +1708,7 @@ __attribute__((destructor)) static void pl_fini(void)
 		if (!pl.served[i])
 			continue;
 		char name[16];
-		const char *s = i < PL_NR_OTHER ? pl_request_names[i] : "other requests";
+		const char *s = i < PL_NR_OTHER ? iofd_request_name(i) : "other requests";
 		if (!s) {
 			snprintf(name, sizeof(name), "0x3b%02x", i);
 			s = name;

@@ -313,37 +313,6 @@ void srv_ctx_close(struct srv *s, struct iofd_ctx *ctx)
 	iofd_close(ctx);
 }
 
-/* Request names: include/uapi/linux/iommufd.h and vfio.h (VFIO_BASE 100). */
-static const char *const srv_request_names[256] = {
-	[0x64] = "VFIO_GET_API_VERSION",
-	[0x65] = "VFIO_CHECK_EXTENSION",
-	[0x66] = "VFIO_SET_IOMMU",
-	[0x70] = "VFIO_IOMMU_GET_INFO",
-	[0x71] = "VFIO_IOMMU_MAP_DMA",
-	[0x72] = "VFIO_IOMMU_UNMAP_DMA",
-	[IOFD_NR_DESTROY] = "IOMMU_DESTROY",
-	[IOFD_NR_IOAS_ALLOC] = "IOMMU_IOAS_ALLOC",
-	[IOFD_NR_IOAS_ALLOW_IOVAS] = "IOMMU_IOAS_ALLOW_IOVAS",
-	[IOFD_NR_IOAS_COPY] = "IOMMU_IOAS_COPY",
-	[IOFD_NR_IOAS_IOVA_RANGES] = "IOMMU_IOAS_IOVA_RANGES",
-	[IOFD_NR_IOAS_MAP] = "IOMMU_IOAS_MAP",
-	[IOFD_NR_IOAS_UNMAP] = "IOMMU_IOAS_UNMAP",
-	[IOFD_NR_OPTION] = "IOMMU_OPTION",
-	[IOFD_NR_VFIO_IOAS] = "IOMMU_VFIO_IOAS",
-	[IOFD_NR_HWPT_ALLOC] = "IOMMU_HWPT_ALLOC",
-	[IOFD_NR_GET_HW_INFO] = "IOMMU_GET_HW_INFO",
-	[IOFD_NR_HWPT_SET_DIRTY_TRACKING] = "IOMMU_HWPT_SET_DIRTY_TRACKING",
-	[IOFD_NR_HWPT_GET_DIRTY_BITMAP] = "IOMMU_HWPT_GET_DIRTY_BITMAP",
-	[IOFD_NR_HWPT_INVALIDATE] = "IOMMU_HWPT_INVALIDATE",
-	[IOFD_NR_FAULT_QUEUE_ALLOC] = "IOMMU_FAULT_QUEUE_ALLOC",
-	[IOFD_NR_IOAS_MAP_FILE] = "IOMMU_IOAS_MAP_FILE",
-	[IOFD_NR_VIOMMU_ALLOC] = "IOMMU_VIOMMU_ALLOC",
-	[IOFD_NR_VDEVICE_ALLOC] = "IOMMU_VDEVICE_ALLOC",
-	[IOFD_NR_IOAS_CHANGE_PROCESS] = "IOMMU_IOAS_CHANGE_PROCESS",
-	[IOFD_NR_VEVENTQ_ALLOC] = "IOMMU_VEVENTQ_ALLOC",
-	[IOFD_NR_HW_QUEUE_ALLOC] = "IOMMU_HW_QUEUE_ALLOC",
-	[IOFD_NR_TEST_CMD] = "IOMMU_TEST_CMD",
-};
 
 static unsigned srv_slot(unsigned long request)
 {
@@ -356,8 +325,8 @@ static const char *srv_slot_name(unsigned i, char *buf, size_t len)
 {
 	if (i == SRV_SLOT_OTHER)
 		return "other requests";
-	if (srv_request_names[i])
-		return srv_request_names[i];
+	if (iofd_request_name(i))
+		return iofd_request_name(i);
 	snprintf(buf, len, "0x3b%02x", i);
 	return buf;
 }
