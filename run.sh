@@ -91,7 +91,7 @@ test)
 	setup build-cov -Db_coverage=true -Db_lto=false -Dbenchmarks=disabled
 	meson test -C build-cov --no-rebuild >/dev/null || status=1
 	echo "Line coverage:"
-	for d in engine formats/vtd formats/smmuv3 formats/mock iotlb traces iommufd transport; do
+	for d in engine formats/vtd formats/smmuv3 formats/mock iotlb traces iommufd vfio transport; do
 		printf '  %-16s' "$d/"
 		gcovr -r . --object-directory build-cov --filter "$d/" --print-summary \
 			-o /dev/null 2>/dev/null | grep -E '^lines' || echo
