@@ -118,6 +118,7 @@ struct host_system {
 	struct host_dev *bound;     /* by sid */
 	uint64_t frames_base, frames_len;
 	uint8_t used_ids[HOST_MAX_DOMAINS / 8];
+	struct ims_result res; /* of the last DMA's translation (one at a time) */
 	char err[256];
 };
 
@@ -251,6 +252,29 @@ static void id_free(uint32_t id)
 	host->used_ids[id / 8] &= (uint8_t)~(1u << (id % 8));
 }
 
+static struct host_domain *hdom(struct iofd_domain *d)
+{
+	return (struct host_domain *)d;
+}
+
+/* Give h a domain number and make it a replay domain (stage 1 or 2 over
+ * nothing, or nested over parent with the guest's stage 1): 0, -ENOSPC
+ * when the numbers ran out, -EOPNOTSUPP when the model cannot (its
+ * message in host->err). */
+static int replay_domain(struct host_domain *h, unsigned stage, struct iofd_domain *parent,
+			 const struct ims_replay_guest *guest)
+{
+	if (id_alloc(&h->id))
+		return -ENOSPC;
+	if (ims_replay_domain_new(host->rp, h->id, stage, parent ? hdom(parent)->id : 0, guest,
+				  host->err, sizeof(host->err))) {
+		id_free(h->id);
+		return -EOPNOTSUPP;
+	}
+	h->in_replay = true;
+	return 0;
+}
+
 /* A replay failure that reached the hardware model: a model gap
  * (EOPNOTSUPP) stays what it is; anything else means the request could
  * not be honoured. */
@@ -264,11 +288,6 @@ static int replay_event(const struct ims_event *ev)
 
 /* ------------------------------------------------------------------ */
 /* Domains */
-
-static struct host_domain *hdom(struct iofd_domain *d)
-{
-	return (struct host_domain *)d;
-}
 
 static unsigned prot_perm(uint32_t prot)
 {
@@ -358,18 +377,11 @@ static int host_domain_alloc_paging(struct iofd_device *dev, uint32_t flags,
 		return -ENOMEM;
 	unsigned stage = host->smmu && !parent ? 1 : 2;
 	struct ims_pt_cfg cfg;
-	int rc = id_alloc(&h->id);
-	if (!rc) {
-		rc = ims_replay_domain_new(host->rp, h->id, stage, 0, NULL, host->err,
-					   sizeof(host->err));
-		if (rc)
-			id_free(h->id);
-	}
+	int rc = replay_domain(h, stage, NULL, NULL);
 	if (rc) {
 		free(h);
-		return rc == -ENOSPC ? -ENOSPC : -EOPNOTSUPP;
+		return rc;
 	}
-	h->in_replay = true;
 	ims_replay_domain_cfg(host->rp, h->id, &cfg);
 	h->dom.ops = &host_paging_ops;
 	h->dom.aperture_start = 0;
@@ -416,7 +428,7 @@ static int host_domain_alloc_nested(struct iofd_ctx *ctx, struct iofd_device *de
 	h->dom.driver = &iofd_host_driver;
 	/* A configuration the hardware cannot take fails at attach, as in
 	 * Linux; a valid one becomes a replay domain now. */
-	if (vtd_s1_valid(&s1) && !id_alloc(&h->id)) {
+	if (vtd_s1_valid(&s1)) {
 		struct ims_replay_guest g = {
 			.fs_root = s1.pgtbl_addr,
 			.fs_levels = s1.addr_width == 57 ? 5 : 4,
@@ -424,11 +436,7 @@ static int host_domain_alloc_nested(struct iofd_ctx *ctx, struct iofd_device *de
 			.wpe = (s1.flags & IOFD_VTD_S1_SRE) && (s1.flags & IOFD_VTD_S1_WPE),
 			.eafe = s1.flags & IOFD_VTD_S1_EAFE,
 		};
-		if (ims_replay_domain_new(host->rp, h->id, 1, hdom(parent)->id, &g, host->err,
-					  sizeof(host->err)))
-			id_free(h->id);
-		else
-			h->in_replay = true;
+		replay_domain(h, 1, parent, &g);
 	}
 	*out = &h->dom;
 	return 0;
@@ -605,18 +613,11 @@ static int host_viommu_alloc_nested(struct iofd_ctx *ctx, struct iofd_viommu *v,
 	h->dom.parent = v->hwpt->domain;
 	h->dom.driver = &iofd_host_driver;
 	struct ims_replay_guest g = {.ste = {ste0, ste1}};
-	rc = id_alloc(&h->id);
-	if (!rc) {
-		rc = ims_replay_domain_new(host->rp, h->id, 1, hdom(v->hwpt->domain)->id, &g,
-					   host->err, sizeof(host->err));
-		if (rc)
-			id_free(h->id);
-	}
+	rc = replay_domain(h, 1, v->hwpt->domain, &g);
 	if (rc) {
 		free(h);
-		return rc == -ENOSPC ? -ENOSPC : -EOPNOTSUPP;
+		return rc;
 	}
-	h->in_replay = true;
 	*out = &h->dom;
 	return 0;
 }
@@ -779,9 +780,7 @@ int iofd_host_dma(uint32_t sid, uint64_t iova, void *buf, size_t len, bool write
 {
 	if (!host)
 		return -ENODEV;
-	struct ims_result *res = malloc(sizeof(*res));
-	if (!res)
-		return -ENOMEM;
+	struct ims_result *res = &host->res;
 	uint8_t *b = buf;
 	int rc = 0;
 	while (len) {
@@ -815,6 +814,5 @@ int iofd_host_dma(uint32_t sid, uint64_t iova, void *buf, size_t len, bool write
 		b += n;
 		len -= n;
 	}
-	free(res);
 	return rc;
 }

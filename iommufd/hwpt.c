@@ -307,13 +307,13 @@ int iofd_hwpt_invalidate(struct iofd_ucmd *uc)
 	struct iofd_obj *obj = iofd_obj_find(ctx, cmd->hwpt_id, 0);
 	if (obj && obj->type == IOFD_OBJ_VIOMMU) {
 		struct iofd_viommu *v = (struct iofd_viommu *)obj;
+		if (!v->drv->viommu_cache_invalidate) {
+			rc = -EOPNOTSUPP;
+			goto out;
+		}
 		done = cmd->entry_num;
-		rc = v->drv->viommu_cache_invalidate
-			     ? v->drv->viommu_cache_invalidate(ctx, v, cmd->data_type,
-							       cmd->data_uptr, cmd->entry_len, &done)
-			     : -EOPNOTSUPP;
-		if (!v->drv->viommu_cache_invalidate)
-			done = 0;
+		rc = v->drv->viommu_cache_invalidate(ctx, v, cmd->data_type, cmd->data_uptr,
+						     cmd->entry_len, &done);
 		goto out;
 	}
 	if (!obj || obj->type != IOFD_OBJ_HWPT_NESTED) {

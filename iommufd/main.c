@@ -365,7 +365,7 @@ static int iofd_check_tail(struct iofd_ctx *ctx, uint64_t uptr, size_t from, siz
 	return 0;
 }
 
-static long iofd_dispatch(struct iofd_ctx *ctx, unsigned long request, uint64_t arg)
+long iofd_ioctl(struct iofd_ctx *ctx, unsigned long request, uint64_t arg)
 {
 	unsigned nr = request & 0xff;
 	if (request != (unsigned long)IOFD_REQ(nr))
@@ -401,16 +401,11 @@ static long iofd_dispatch(struct iofd_ctx *ctx, unsigned long request, uint64_t 
 	return op->fn(&uc);
 }
 
-long iofd_ioctl(struct iofd_ctx *ctx, unsigned long request, uint64_t arg)
-{
-	return iofd_dispatch(ctx, request, arg);
-}
-
 long iofd_ioctl_from(struct iofd_ctx *ctx, const struct iofd_uaccess *caller,
 		     unsigned long request, uint64_t arg)
 {
 	ctx->ua = caller;
-	long rc = iofd_dispatch(ctx, request, arg);
+	long rc = iofd_ioctl(ctx, request, arg);
 	ctx->ua = &ctx->open_ua;
 	return rc;
 }

@@ -81,10 +81,25 @@ bool iofd_pin_frame(uint64_t mm, uint64_t page, uint64_t *frame)
 	return e != NULL;
 }
 
-bool iofd_pin_lookup_frame(uint64_t frame, uint64_t *mm, uint64_t *page)
+static struct pin_entry *pin_find_frame(uint64_t frame)
 {
 	struct pin_entry *e;
 	HASH_FIND(hh_frame, pin_by_frame, &frame, sizeof(frame), e);
+	return e;
+}
+
+/* Drop an address space's record when no page of it is pinned. */
+static void pin_mm_drop_unused(struct pin_mm *owner)
+{
+	if (!owner->pages) {
+		HASH_DEL(pin_mms, owner);
+		free(owner);
+	}
+}
+
+bool iofd_pin_lookup_frame(uint64_t frame, uint64_t *mm, uint64_t *page)
+{
+	struct pin_entry *e = pin_find_frame(frame);
 	if (e) {
 		*mm = e->key.mm;
 		*page = e->key.page;
@@ -119,10 +134,7 @@ int iofd_pin_pages(const struct iofd_uaccess *ua, uint64_t first_page, uint64_t 
 			for (uint64_t j = 0; j < i; j++)
 				free(fresh[j]);
 			free(fresh);
-			if (!owner->pages) {
-				HASH_DEL(pin_mms, owner);
-				free(owner);
-			}
+			pin_mm_drop_unused(owner);
 			return -ENOMEM;
 		}
 		nfresh++;
@@ -163,10 +175,8 @@ void iofd_unpin_pages(uint64_t mm, uint64_t first_page, uint64_t npages)
 			continue;
 		HASH_DELETE(hh, pin_by_key, e);
 		HASH_DELETE(hh_frame, pin_by_frame, e);
-		if (!--e->owner->pages) {
-			HASH_DEL(pin_mms, e->owner);
-			free(e->owner);
-		}
+		e->owner->pages--;
+		pin_mm_drop_unused(e->owner);
 		free(e);
 	}
 }
@@ -183,8 +193,7 @@ int iofd_frame_access(uint64_t pa, void *buf, size_t len, bool write)
 	while (len) {
 		uint64_t frame = pa / psz, off = pa % psz;
 		size_t n = psz - off < len ? (size_t)(psz - off) : len;
-		struct pin_entry *e;
-		HASH_FIND(hh_frame, pin_by_frame, &frame, sizeof(frame), e);
+		struct pin_entry *e = pin_find_frame(frame);
 		if (!e)
 			return -EFAULT;
 		const struct iofd_uaccess *ua = &e->owner->ua;

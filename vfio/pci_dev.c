@@ -144,7 +144,7 @@ long vfio_pci_bar0_rw(struct vfio_dev *d, void *buf, size_t len, uint64_t off, b
 			memset(buf, 0, len);
 		return (long)len;
 	}
-	uint64_t v = 0;
+	uint64_t v = 0, *r = reg_of(p, off);
 	if (write) {
 		memcpy(&v, buf, len);
 		if (off == VFIO_DEV_REG_CMD) {
@@ -152,17 +152,15 @@ long vfio_pci_bar0_rw(struct vfio_dev *d, void *buf, size_t len, uint64_t off, b
 				dma_run(d);
 			else
 				p->status = VFIO_DEV_ST_BAD;
-		} else if (off != VFIO_DEV_REG_ID && off != VFIO_DEV_REG_STATUS &&
-			   off != VFIO_DEV_REG_FAULT && reg_of(p, off)) {
-			uint64_t *r = reg_of(p, off);
+		} else if (r && off != VFIO_DEV_REG_STATUS && off != VFIO_DEV_REG_FAULT) {
 			*r = len == 8 ? v : (*r & ~UINT64_C(0xffffffff)) | v;
 		}
 		return (long)len;
 	}
 	if (off == VFIO_DEV_REG_ID)
 		v = VFIO_DEV_ID_MAGIC;
-	else if (reg_of(p, off))
-		v = *reg_of(p, off);
+	else if (r)
+		v = *r;
 	memcpy(buf, &v, len);
 	return (long)len;
 }
