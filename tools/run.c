@@ -169,9 +169,14 @@ static int run_check_socket(const char *path, const char *abi, bool fuse, char *
 		return 2;
 	}
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(abs) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "iommusim run: --connect: '%s' is longer than a socket path may be "
+			"(%zu bytes)\n", abs, sizeof(sa.sun_path) - 1);
+		return 2;
+	}
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	bool live = false;
-	if (fd >= 0 && strlen(abs) < sizeof(sa.sun_path)) {
+	if (fd >= 0) {
 		strcpy(sa.sun_path, abs);
 		live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 	}
@@ -242,6 +247,13 @@ int cmd_run(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "iommusim run: no command given\n%s", usage_run);
+		return 2;
+	}
+	if (model && fuse) {
+		/* The model drives the emulated VFIO devices, which only the
+		 * in-process preload serves. */
+		fprintf(stderr, "iommusim run: --model does not go with --transport fuse (VFIO "
+			"devices are served by the preload only)\n");
 		return 2;
 	}
 	char model_abs[PATH_MAX];

@@ -61,7 +61,7 @@ static const char usage_serve[] =
 	"  -a, --abi ABI        answer as Linux 6.12 does (6.12) or as the newest\n"
 	"                       kernel does (newest, the default)\n"
 	"  -m, --model FILE     hardware model for the simulated IOMMU (models/*.json;\n"
-	"                       checked, not used by /dev/iommu yet)\n"
+	"                       checked; unused until the servers have VFIO devices)\n"
 	"  -l, --log-level L    error, warn (the default), info (start and stop) or\n"
 	"                       debug (every open, close and failed ioctl)\n"
 	"  -s, --stats          print the ioctls served, per request, at exit\n"
