@@ -50,7 +50,7 @@ struct srv_caller_entry {
 	struct srv_caller_entry *hprev, *hnext; /* tab->holding, while nholds */
 };
 
-int srv_tgid_of(int tid)
+static int srv_tgid_of(int tid)
 {
 	char path[64], line[128];
 	snprintf(path, sizeof(path), "/proc/%d/status", tid);
@@ -462,9 +462,9 @@ void srv_callers_free(struct srv_callers *tab)
 	}
 }
 
-void srv_callers_collect(const struct iofd_uaccess *ua)
+void srv_callers_collect(struct srv_callers *tab)
 {
-	struct srv_caller_entry *e = entry_of(ua)->tab->holding;
+	struct srv_caller_entry *e = tab->holding;
 	while (e) {
 		struct srv_caller_entry *next = e->hnext; /* e may leave the list */
 		holds_collect(e);

@@ -66,9 +66,6 @@ struct srv_callers {
 	 * come back to another process in less. */
 	struct srv_caller_tid recent[SRV_CALLER_TIDS];
 };
-
-/* The thread group of thread tid, from /proc/<tid>/status; -ESRCH if gone. */
-int srv_tgid_of(int tid);
 /* The user access for the process of thread tid; NULL if it is gone or
  * memory ran out. */
 const struct iofd_uaccess *srv_callers_get(struct srv_callers *tab, int tid);
@@ -93,9 +90,9 @@ struct srv_file_hooks {
  * until they are bound again; NULL unbinds. */
 void srv_caller_bind_files(const struct iofd_uaccess *ua, const struct srv_file_hooks *hooks);
 
-/* Let go of every hold, of any process of the table `ua` belongs to,
- * whose pages are no longer pinned. */
-void srv_callers_collect(const struct iofd_uaccess *ua);
+/* Let go of every hold, of any process of the table, whose pages are no
+ * longer pinned. */
+void srv_callers_collect(struct srv_callers *tab);
 
 /* For tests and --stats: the ranges and bytes held for ua's process. */
 void srv_caller_holds(const struct iofd_uaccess *ua, size_t *ranges, size_t *bytes);

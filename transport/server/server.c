@@ -311,6 +311,7 @@ void srv_ctx_close(struct srv *s, struct iofd_ctx *ctx)
 	srv_log(s, SRV_LOG_DEBUG, "close: %zu objects destroyed, %lu contexts open",
 		iofd_object_count(ctx), s->open_now);
 	iofd_close(ctx);
+	srv_collect_holds(s);
 }
 
 
@@ -331,10 +332,20 @@ static const char *srv_slot_name(unsigned i, char *buf, size_t len)
 	return buf;
 }
 
+void srv_collect_holds(struct srv *s)
+{
+	srv_callers_collect(&s->callers);
+}
+
 long srv_ioctl(struct srv *s, struct iofd_ctx *ctx, int tid, unsigned long request, uint64_t arg)
 {
+	return srv_ioctl_as(s, ctx, srv_caller(s, tid), tid, request, arg);
+}
+
+long srv_ioctl_as(struct srv *s, struct iofd_ctx *ctx, const struct iofd_uaccess *caller, int tid,
+		  unsigned long request, uint64_t arg)
+{
 	unsigned slot = srv_slot(request);
-	const struct iofd_uaccess *caller = srv_caller(s, tid);
 	long rc;
 	if (caller) {
 		rc = iofd_ioctl_from(ctx, caller, request, arg);
@@ -355,6 +366,7 @@ long srv_ioctl(struct srv *s, struct iofd_ctx *ctx, int tid, unsigned long reque
 				e ? e : "?", strerror((int)-rc));
 		}
 	}
+	srv_collect_holds(s);
 	return rc;
 }
 

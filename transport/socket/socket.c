@@ -93,15 +93,11 @@ struct srv_socket {
 	struct sock_obj *objs; /* by handle */
 	struct sock_obj *files;
 	struct sock_conn *conns;
-	unsigned nconns, nctx, nfiles;
+	unsigned nconns;
 	uint64_t next_handle;
 	struct sock_call call;
-	/* Any client's user access: srv_callers_collect reaches the whole
-	 * table through it. */
-	const struct iofd_uaccess *any_ua;
 };
 
-static void holds_collect(struct srv_socket *ss);
 
 /* ------------------------------------------------------------------ */
 /* Objects and holds */
@@ -135,9 +131,6 @@ static void obj_unlink(struct srv_socket *ss, struct sock_obj *o)
 			ss->files = o->fnext;
 		if (o->fnext)
 			o->fnext->fprev = o->fprev;
-		ss->nfiles--;
-	} else {
-		ss->nctx--;
 	}
 }
 
@@ -203,7 +196,7 @@ static void conn_close(struct sock_conn *c)
 		c->pid, c->nheld);
 	while (c->nheld)
 		conn_drop(c, c->nheld - 1);
-	holds_collect(ss);
+	srv_collect_holds(ss->s);
 	free(c->held);
 	srv_unwatch(ss->s, c->fd);
 	close(c->fd);
@@ -271,7 +264,6 @@ static int hook_install(void *arg, struct iofd_file *file)
 	if (ss->files)
 		ss->files->fprev = o;
 	ss->files = o;
-	ss->nfiles++;
 	call->installed = o;
 	return call->spare_num;
 }
@@ -317,17 +309,7 @@ static const struct iofd_uaccess *req_caller(struct sock_conn *c, int tid)
 			c->pid, tid);
 		ua = NULL;
 	}
-	if (ua && !c->ss->any_ua)
-		c->ss->any_ua = ua;
 	return ua;
-}
-
-/* Pinned shared memory the server held for a client and that nothing pins
- * any more is let go at once (a hugetlb buffer above all). */
-static void holds_collect(struct srv_socket *ss)
-{
-	if (ss->any_ua)
-		srv_callers_collect(ss->any_ua);
 }
 
 static int64_t req_ioctl(struct sock_conn *c, const struct sock_req *rq, struct sock_reply *rp)
@@ -346,7 +328,7 @@ static int64_t req_ioctl(struct sock_conn *c, const struct sock_req *rq, struct 
 	ss->call.hint_fd = (int64_t)rq->arg[2] >= 0 && rq->arg[2] <= INT32_MAX ? (int)rq->arg[2] : -1;
 	ss->call.hint_handle = rq->arg[3];
 	srv_caller_bind_files(ua, &h);
-	long rc = srv_ioctl(ss->s, o->ctx, rq->tid, (unsigned long)rq->arg[0], rq->arg[1]);
+	long rc = srv_ioctl_as(ss->s, o->ctx, ua, rq->tid, (unsigned long)rq->arg[0], rq->arg[1]);
 	srv_caller_bind_files(ua, NULL);
 	if (ss->call.installed)
 		rp->handle = ss->call.installed->handle;
@@ -424,7 +406,6 @@ static int64_t req_serve(struct sock_conn *c, const struct sock_req *rq, struct 
 			return -ENOMEM;
 		}
 		o->ctx = ctx;
-		ss->nctx++;
 		rp->handle = o->handle;
 		return 0;
 	}
@@ -516,7 +497,7 @@ static void conn_event(void *arg, short revents)
 		close(ss->call.spare_fd);
 	ss->call = (struct sock_call){.spare_fd = -1, .spare_num = -1, .hint_fd = -1};
 	files_sync(ss);
-	holds_collect(ss);
+	srv_collect_holds(ss->s);
 	/* One request in flight per connection, so the reply always fits; a
 	 * full queue means the client is not reading its replies. */
 	if (send(c->fd, &rp, sizeof(rp), MSG_DONTWAIT | MSG_NOSIGNAL) != sizeof(rp)) {
@@ -624,8 +605,10 @@ struct srv_socket *srv_socket_start(struct srv *s, const char *path)
 	else if ((rc = bind_path(ss, &sa)) == 0) {
 		if (stat(path, &st) || listen(ss->lfd, 64))
 			rc = -errno;
-		else if ((rc = srv_watch(s, ss->lfd, POLLIN, listen_event, ss)))
-			unlink(path);
+		else
+			rc = srv_watch(s, ss->lfd, POLLIN, listen_event, ss);
+		if (rc)
+			unlink(path); /* bound but not serving: leave no socket file */
 		ss->dev = st.st_dev;
 		ss->ino = st.st_ino;
 	}
@@ -665,10 +648,3 @@ void srv_socket_stop(struct srv_socket *ss)
 	free(ss);
 }
 
-void srv_socket_counts(const struct srv_socket *ss, unsigned *conns, unsigned *contexts,
-		       unsigned *files)
-{
-	*conns = ss->nconns;
-	*contexts = ss->nctx;
-	*files = ss->nfiles;
-}

@@ -28,8 +28,4 @@ struct srv_socket *srv_socket_start(struct srv *s, const char *path);
  * them), stop listening and remove the socket file. */
 void srv_socket_stop(struct srv_socket *ss);
 
-/* Connections and objects (contexts, files) alive, for tests and logs. */
-void srv_socket_counts(const struct srv_socket *ss, unsigned *conns, unsigned *contexts,
-		       unsigned *files);
-
 #endif
