@@ -81,7 +81,8 @@ stop() {
 }
 
 start "$tmp/iommu" --stats --log-level debug
-result "serve --fuse: mounted on a path it creates" '[ $? -eq 0 ] && [ -f "$tmp/iommu" ]'
+started=$?
+result "serve --fuse: mounted on a path it creates" '[ $started -eq 0 ] && [ -f "$tmp/iommu" ]'
 
 "$client" transport "$tmp/iommu" >"$tmp/out" 2>"$tmp/err"
 rc=$?

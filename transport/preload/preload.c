@@ -478,10 +478,14 @@ static int pl_conn_new(void)
 	}
 	struct sock_req rq = {.op = SOCK_OP_HELLO, .tid = pl_tid(), .spare_fd = -1,
 			      .arg = {SOCK_PROTO_VERSION}};
-	struct sock_reply rp;
-	if (pl_rpc_on(sock, &rq, -1, &rp) || rp.result <= 0) {
+	struct sock_reply rp = {0};
+	if (pl_rpc_on(sock, &rq, -1, &rp)) {
 		pl_sys_close(sock);
-		return rp.result < 0 && rp.result != -EIO ? (int)rp.result : -EPROTO;
+		return -EPROTO;
+	}
+	if (rp.result <= 0) { /* the server said no */
+		pl_sys_close(sock);
+		return rp.result < 0 ? (int)rp.result : -EPROTO;
 	}
 	/* Where Yama restricts ptrace, let the server read our memory. */
 	prctl(PR_SET_PTRACER, (unsigned long)rp.result, 0, 0, 0);
@@ -534,10 +538,10 @@ static void pl_conn_claimed(int fd)
  * result, or -EIO when that connection is gone. */
 static long pl_fwd(unsigned gen, struct sock_req *rq, int fd, struct sock_reply *rp)
 {
+	rp->handle = 0; /* callers read it whatever happens */
 	if (pl.conn < 0 || gen != pl.conn_gen)
 		return -EIO;
 	rq->tid = pl_tid();
-	rp->handle = 0;
 	if (pl_rpc_on(pl.conn, rq, fd, rp)) {
 		pl_say("iommusim preload: lost the connection to %s\n", pl.connect);
 		pl_conn_lost();
@@ -791,7 +795,7 @@ static int pl_host_ready(void)
 	if (pl.host_ready)
 		return 0;
 	struct ims_model *m;
-	char err[256];
+	char err[256] = "out of memory";
 	if (ims_model_load(pl.model, &m, err, sizeof(err)) ||
 	    iofd_host_init(m, err, sizeof(err))) {
 		pl_say("iommusim preload: IOMMUSIM_MODEL: %s; VFIO devices fail with ENODEV\n",
@@ -802,6 +806,13 @@ static int pl_host_ready(void)
 	return 0;
 }
 
+/* The eventfd behind a descriptor opened with `flags`. */
+static int pl_eventfd(int flags)
+{
+	return eventfd(0, (flags & O_CLOEXEC ? EFD_CLOEXEC : 0) |
+				  (flags & O_NONBLOCK ? EFD_NONBLOCK : 0));
+}
+
 /* open(2) of an emulated VFIO device: its own record behind an eventfd. */
 static int pl_open_vfio(const struct pl_vfio_path *v, int flags)
 {
@@ -810,7 +821,7 @@ static int pl_open_vfio(const struct pl_vfio_path *v, int flags)
 		       v->path);
 		return pl_result(-ENODEV);
 	}
-	int fd = eventfd(0, flags & O_CLOEXEC ? EFD_CLOEXEC : 0);
+	int fd = pl_eventfd(flags);
 	if (fd < 0)
 		return -1;
 	pl_lock();
@@ -845,12 +856,12 @@ static struct iofd_ctx *pl_ctx_of_fd(void *opaque, int fd)
 static int pl_open_device(const char *path, int flags)
 {
 	const struct pl_vfio_path *v = pl_vfio_path(path);
-	if (v)
-		return pl_open_vfio(v, flags);
 	if ((flags & O_CREAT) && (flags & O_EXCL))
 		return pl_result(-EEXIST);
 	if (flags & O_DIRECTORY) /* also O_TMPFILE */
 		return pl_result(-ENOTDIR);
+	if (v)
+		return pl_open_vfio(v, flags);
 	enum iofd_abi abi = IOFD_ABI_NEWEST;
 	const char *s = getenv("IOMMUSIM_ABI");
 	bool abi_given = s && *s;
@@ -865,8 +876,7 @@ static int pl_open_device(const char *path, int flags)
 			       "\"newest\"; opens of /dev/iommu fail with EINVAL\n", s);
 		return pl_result(-EINVAL);
 	}
-	int fd = eventfd(0, (flags & O_CLOEXEC ? EFD_CLOEXEC : 0) |
-				    (flags & O_NONBLOCK ? EFD_NONBLOCK : 0));
+	int fd = pl_eventfd(flags);
 	if (fd < 0)
 		return -1;
 	if (pl.connect)
@@ -1290,24 +1300,21 @@ PL_EXPORT int ioctl(int fd, unsigned long request, ...)
 		return NEXT(ioctl)(fd, request, arg);
 	}
 	long rc = -ENOTTY; /* iommufd files have no ioctls */
-	if (o->kind == PL_VFIO) {
+	if (o->kind == PL_VFIO)
 		rc = vfio_dev_ioctl(o->vdev, &iofd_uaccess_self, pl_ctx_of_fd, NULL, cmd,
 				    (uint64_t)(uintptr_t)arg);
+	else if (o->kind == PL_CTX && o->ctx)
+		rc = iofd_ioctl(o->ctx, cmd, (uint64_t)(uintptr_t)arg);
+	else if (o->kind == PL_CTX)
+		rc = pl_fwd_ioctl(o, cmd, arg);
+	if (o->kind != PL_FILE) {
 		unsigned slot = (cmd & 0xff00) == IOFD_TYPE << 8 ? (cmd & 0xff) : PL_NR_OTHER;
 		pl.served[slot]++;
 		if (rc < 0)
 			pl.failed[slot]++;
-	} else if (o->kind == PL_CTX) {
-		bool local = o->ctx;
-		rc = local ? iofd_ioctl(o->ctx, cmd, (uint64_t)(uintptr_t)arg)
-			   : pl_fwd_ioctl(o, cmd, arg);
-		unsigned slot = (cmd & 0xff00) == IOFD_TYPE << 8 ? (cmd & 0xff) : PL_NR_OTHER;
-		pl.served[slot]++;
-		if (rc < 0)
-			pl.failed[slot]++;
-		if (local)
-			pl_sync();
 	}
+	if (o->kind == PL_CTX && o->ctx)
+		pl_sync(); /* the ioctl may have changed a queue in this process */
 	pl_unlock();
 	return (int)pl_result(rc);
 }
@@ -1417,7 +1424,8 @@ static bool pl_rw(int fd, bool wr, void *buf, size_t len, const struct iovec *ui
 		n = pl_iov_locked(o, wr, uiov, cnt, positioned ? off : -1);
 	else
 		n = pl_io_locked(o, wr, buf, len, positioned ? (uint64_t)off : 0);
-	pl_sync();
+	if (o->file) /* only this process's queue files change readiness here */
+		pl_sync();
 	pl_unlock();
 	*ret = pl_result(n);
 	return true;
