@@ -1,6 +1,7 @@
 /*
  * iommufd/ioas.c - the IO address space ioctls: IOAS_ALLOC, IOAS_MAP,
- * IOAS_COPY, IOAS_UNMAP, IOAS_ALLOW_IOVAS, IOAS_IOVA_RANGES, and OPTION.
+ * IOAS_MAP_FILE, IOAS_COPY, IOAS_UNMAP, IOAS_CHANGE_PROCESS, IOAS_ALLOW_IOVAS,
+ * IOAS_IOVA_RANGES, and OPTION.
  *
  * Each handler checks its arguments in the kernel's order (so that a call
  * with several faults gets the errno Linux gives) and changes nothing
@@ -44,8 +45,11 @@ int iofd_ioas_alloc_ioctl(struct iofd_ucmd *uc)
 	return rc;
 }
 
-int iofd_map_user(struct iopt *iopt, uint64_t *iova, bool fixed, uint64_t uva,
-		  uint64_t length, uint32_t flags)
+/* One new area over length bytes of ua's memory from uva (a user address,
+ * or a file offset when file is given; the pages take the file's reference). */
+static int map_pages(struct iopt *iopt, uint64_t *iova, bool fixed, uint64_t uva,
+		     uint64_t length, uint32_t flags, const struct iofd_uaccess *ua,
+		     struct iofd_mfile *file)
 {
 	uint64_t end;
 	if (__builtin_add_overflow(uva, length, &end))
@@ -56,12 +60,20 @@ int iofd_map_user(struct iopt *iopt, uint64_t *iova, bool fixed, uint64_t uva,
 	pages->uva = uva;
 	pages->length = length;
 	pages->writable = flags & IOFD_MAP_WRITEABLE;
-	pages->ua = *iopt->caller;
+	pages->ua = ua;
 	struct iopt_segment seg = {pages, 0, length, flags};
 	int rc = iopt_map_segments(iopt, iova, fixed, &seg, 1, flags);
 	if (rc)
 		iopt_pages_free(pages);
+	else
+		pages->file = file;
 	return rc;
+}
+
+int iofd_map_user(struct iopt *iopt, uint64_t *iova, bool fixed, uint64_t uva,
+		  uint64_t length, uint32_t flags)
+{
+	return map_pages(iopt, iova, fixed, uva, length, flags, *iopt->caller, NULL);
 }
 
 int iofd_ioas_map(struct iofd_ucmd *uc)
@@ -84,6 +96,72 @@ int iofd_ioas_map(struct iofd_ucmd *uc)
 	/* The mapping stands even if the reply cannot be written, as in Linux. */
 	cmd->iova = iova;
 	return iofd_ucmd_respond(uc);
+}
+
+/*
+ * IOAS_MAP_FILE (Linux 6.13): map [start, start + length) of a memory file
+ * given by descriptor.  Checks in Linux's order; the file's pages are
+ * looked at only when pinned (a domain or an access needs them), where a
+ * file that is not tmpfs or hugetlbfs, or a range beyond its end, gives
+ * EINVAL.
+ */
+int iofd_ioas_map_file(struct iofd_ucmd *uc)
+{
+	struct iofd_ioas_map_file *cmd = uc->cmd;
+	if (cmd->flags & ~IOFD_MAP_ALL_FLAGS)
+		return -EOPNOTSUPP;
+	if (cmd->iova == UINT64_MAX || cmd->length == UINT64_MAX)
+		return -EOVERFLOW;
+	if (!(cmd->flags & (IOFD_MAP_WRITEABLE | IOFD_MAP_READABLE)))
+		return -EINVAL;
+	struct iofd_ioas *ioas = iofd_ioas_find(uc->ctx, cmd->ioas_id);
+	if (!ioas)
+		return -ENOENT;
+	struct iofd_mfile *file;
+	int rc = iofd_mfile_get(uc->ctx->ua, cmd->fd, &file);
+	if (rc)
+		return rc;
+	/* A writable mapping needs a file opened for writing (Linux 6.19). */
+	if ((cmd->flags & IOFD_MAP_WRITEABLE) && !iofd_mfile_writable(file)) {
+		iofd_mfile_put(file);
+		return -EPERM;
+	}
+	uint64_t iova = cmd->iova;
+	rc = map_pages(&ioas->iopt, &iova, cmd->flags & IOFD_MAP_FIXED_IOVA, cmd->start,
+		       cmd->length, cmd->flags & ~IOFD_MAP_FIXED_IOVA, iofd_mfile_uaccess(file),
+		       file);
+	if (rc) {
+		iofd_mfile_put(file);
+		return rc;
+	}
+	cmd->iova = iova;
+	return iofd_ucmd_respond(uc);
+}
+
+/*
+ * IOAS_CHANGE_PROCESS (Linux 6.13): the caller takes over the accounting
+ * of every pinned page, which Linux allows only when every mapping of
+ * every IOAS is a file mapping (EINVAL otherwise, changing nothing).  The
+ * model does not charge pinned pages to processes (no RLIMIT_MEMLOCK, no
+ * VmPin), and file mappings do not depend on any process's memory, so
+ * after the checks there is nothing to move.
+ */
+int iofd_ioas_change_process(struct iofd_ucmd *uc)
+{
+	struct iofd_ioas_change_process *cmd = uc->cmd;
+	if (cmd->reserved)
+		return -EOPNOTSUPP;
+	struct iofd_obj *o, *tmp;
+	HASH_ITER(hh, uc->ctx->objects, o, tmp) {
+		if (o->type != IOFD_OBJ_IOAS)
+			continue;
+		struct iopt *iopt = &((struct iofd_ioas *)o)->iopt;
+		for (struct iopt_node *n = iopt_tree_min(&iopt->areas); n;
+		     n = iopt_tree_succ(&iopt->areas, n))
+			if (!((struct iopt_area *)n)->pages->file)
+				return -EINVAL;
+	}
+	return 0;
 }
 
 int iofd_ioas_copy(struct iofd_ucmd *uc)

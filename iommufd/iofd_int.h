@@ -92,7 +92,24 @@ struct iofd_pages {
 	bool writable;
 	const struct iofd_uaccess *ua; /* whose memory */
 	uint32_t *pin_users;           /* per host page; NULL until first pinned */
+	struct iofd_mfile *file;       /* IOAS_MAP_FILE: uva is a file offset */
 };
+
+/* Memory files (mfile.c).  A record per file, shared by every mapping of
+ * it; its user access reads and writes the file by offset. */
+struct iofd_mfile;
+/* A record for the caller's descriptor fd (a reference): -EOPNOTSUPP if
+ * the transport cannot fetch descriptors, -EBADF. */
+int iofd_mfile_get(const struct iofd_uaccess *caller, int fd, struct iofd_mfile **out);
+void iofd_mfile_put(struct iofd_mfile *f);
+const struct iofd_uaccess *iofd_mfile_uaccess(struct iofd_mfile *f);
+bool iofd_mfile_writable(const struct iofd_mfile *f);
+/* If uaddr of process pid is a shared mapping of a recorded file: the
+ * file's pin key and the byte's file offset. */
+bool iofd_mfile_resolve(int pid, uint64_t uaddr, uint64_t *mm, uint64_t *off);
+/* The pid of ua's process: 0 stands for this process, and the transports'
+ * keys carry the pid in their low 32 bits. */
+int iofd_uaccess_pid(const struct iofd_uaccess *ua);
 
 /* Pin [off, off + len) of p for one more user (pages.c); 0, -EFAULT if the
  * caller's memory is missing (or read-only for a writable mapping),
@@ -519,6 +536,8 @@ int iofd_ioas_allow_iovas(struct iofd_ucmd *uc);
 int iofd_ioas_copy(struct iofd_ucmd *uc);
 int iofd_ioas_iova_ranges(struct iofd_ucmd *uc);
 int iofd_ioas_map(struct iofd_ucmd *uc);
+int iofd_ioas_map_file(struct iofd_ucmd *uc);
+int iofd_ioas_change_process(struct iofd_ucmd *uc);
 int iofd_ioas_unmap(struct iofd_ucmd *uc);
 int iofd_option(struct iofd_ucmd *uc);
 int iofd_vfio_ioas(struct iofd_ucmd *uc);

@@ -93,6 +93,7 @@ void iopt_init(struct iopt *iopt, const struct iofd_uaccess *const *caller)
 
 void iopt_pages_free(struct iofd_pages *pages)
 {
+	iofd_mfile_put(pages->file);
 	free(pages->pin_users);
 	free(pages);
 }

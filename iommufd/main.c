@@ -13,6 +13,7 @@
  * ioctl leaves the context as it was.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,26 @@ static int pid_read(void *opaque, uint64_t uaddr, void *dst, size_t len)
 static int pid_write(void *opaque, uint64_t uaddr, const void *src, size_t len)
 {
 	return vm_copy((pid_t)(intptr_t)opaque, uaddr, (void *)src, len, true);
+}
+
+/* Descriptors named in ioctls: a duplicate for this process, or one
+ * fetched from another with pidfd_getfd (which needs the same right to
+ * ptrace it as process_vm_readv). */
+static int self_get_fd(void *opaque, int fd)
+{
+	(void)opaque;
+	int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	return own < 0 ? -EBADF : own;
+}
+
+static int pid_get_fd(void *opaque, int fd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)(intptr_t)opaque, 0);
+	if (pidfd < 0)
+		return -EBADF;
+	int own = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	close(pidfd);
+	return own < 0 ? -EBADF : own;
 }
 
 /* Is [uaddr, uaddr + len) covered by mappings of /proc/<pid>/maps with the
@@ -120,8 +141,13 @@ static bool pid_capable(void *opaque, int cap)
 	return capable_pid((pid_t)(intptr_t)opaque, cap);
 }
 
+int iofd_uaccess_pid(const struct iofd_uaccess *ua)
+{
+	return ua->mm ? (int)(uint32_t)ua->mm : getpid();
+}
+
 const struct iofd_uaccess iofd_uaccess_self = {
-	.read = self_read, .write = self_write, .probe = self_probe};
+	.read = self_read, .write = self_write, .probe = self_probe, .get_fd = self_get_fd};
 
 void iofd_uaccess_for_pid(struct iofd_uaccess *ua, int pid)
 {
@@ -129,6 +155,7 @@ void iofd_uaccess_for_pid(struct iofd_uaccess *ua, int pid)
 				    .write = pid_write,
 				    .probe = pid_probe,
 				    .capable = pid_capable,
+				    .get_fd = pid_get_fd,
 				    .opaque = (void *)(intptr_t)pid,
 				    .mm = (uint64_t)pid};
 }
@@ -332,6 +359,9 @@ static const struct iofd_op iofd_ops[] = {
 	OP_NEW(IOFD_NR_VIOMMU_ALLOC, struct iofd_viommu_alloc, out_viommu_id,
 	       iofd_viommu_alloc_ioctl),
 	OP_NEW(IOFD_NR_VDEVICE_ALLOC, struct iofd_vdevice_alloc, virt_id, iofd_vdevice_alloc_ioctl),
+	OP_NEW(IOFD_NR_IOAS_MAP_FILE, struct iofd_ioas_map_file, iova, iofd_ioas_map_file),
+	OP_NEW(IOFD_NR_IOAS_CHANGE_PROCESS, struct iofd_ioas_change_process, reserved,
+	       iofd_ioas_change_process),
 	OP(IOFD_NR_TEST_CMD, struct iofd_test_cmd, last, iofd_test_cmd),
 };
 

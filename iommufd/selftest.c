@@ -116,6 +116,21 @@ static uint64_t first_missing_page(struct iofd_ctx *ctx, uint64_t page, uint64_t
 	return npages;
 }
 
+/* The pin key of the caller's page at uptr: its own, or, for a shared
+ * mapping of a file mapped with IOAS_MAP_FILE, the file's page (which is
+ * what Linux's page behind the address is). */
+static void user_page_key(struct iofd_ctx *ctx, uint64_t page, uint64_t *mm, uint64_t *key)
+{
+	*mm = ctx->ua->mm;
+	*key = page;
+	uint64_t fmm, off;
+	if (!iofd_pin_count(*mm, page) &&
+	    iofd_mfile_resolve(iofd_uaccess_pid(ctx->ua), page, &fmm, &off)) {
+		*mm = fmm;
+		*key = off;
+	}
+}
+
 /* Every IO page under iova must map the frame pinned under uptr. */
 static int test_md_check_map(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
 {
@@ -136,8 +151,9 @@ static int test_md_check_map(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
 	for (; len; len -= MOCK_IO_PAGE_SIZE, iova += MOCK_IO_PAGE_SIZE, uptr += MOCK_IO_PAGE_SIZE) {
 		if ((uptr - first) / psz == missing)
 			return -EFAULT;
-		uint64_t frame, pte = mock_pt_entry(pt, iova);
-		if (!pte || !iofd_pin_frame(ctx->ua->mm, uptr & ~(psz - 1), &frame) ||
+		uint64_t frame, mm, key, pte = mock_pt_entry(pt, iova);
+		user_page_key(ctx, uptr & ~(psz - 1), &mm, &key);
+		if (!pte || !iofd_pin_frame(mm, key, &frame) ||
 		    mock_pte_phys(pte) != frame * psz + uptr % psz)
 			return -EINVAL;
 	}
@@ -155,7 +171,9 @@ static int test_md_check_refs(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
 	for (uint64_t i = 0; len; len -= psz, uptr += psz, i++) {
 		if (i == missing)
 			return -EFAULT;
-		if (iofd_pin_count(ctx->ua->mm, uptr) != cmd->check_refs.refs)
+		uint64_t mm, key;
+		user_page_key(ctx, uptr, &mm, &key);
+		if (iofd_pin_count(mm, key) != cmd->check_refs.refs)
 			return -EIO;
 	}
 	return 0;

@@ -385,6 +385,17 @@ struct iofd_hwpt_page_response {
 	uint32_t code;
 };
 
+/* IOMMU_IOAS_MAP_FILE (Linux 6.13) */
+struct iofd_ioas_map_file {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t ioas_id;
+	int32_t fd;
+	iofd_u64 start;  /* offset into the file */
+	iofd_u64 length;
+	iofd_u64 iova;   /* in with FIXED_IOVA, out otherwise */
+};
+
 /* IOMMU_IOAS_CHANGE_PROCESS */
 struct iofd_ioas_change_process {
 	uint32_t size;

@@ -52,6 +52,11 @@ struct iofd_uaccess {
 	 * made), or NULL.  Used where an ioctl names a descriptor (the
 	 * selftest's access objects). */
 	struct iofd_file *(*file_of)(void *opaque, int fd);
+	/* A descriptor of the dispatcher's own for the caller's descriptor
+	 * fd (IOAS_MAP_FILE names a memory file by descriptor): the
+	 * dispatcher closes it.  -EBADF if the caller has no such
+	 * descriptor.  NULL: IOAS_MAP_FILE fails with EOPNOTSUPP. */
+	int (*get_fd)(void *opaque, int fd);
 	void *opaque;
 	/* Which address space the caller lives in (e.g. its pid; 0 for this
 	 * process): pins are counted per (address space, page), across every

@@ -62,6 +62,7 @@
 #define IOMMU_IOAS_UNMAP _IO(';', 0x86)
 #define IOMMU_FAULT_QUEUE_ALLOC _IO(';', 0x8e)
 #define IOMMU_IOAS_MAP_FILE _IO(';', 0x8f) /* 6.13: absent from 6.12 */
+#define IOMMU_IOAS_CHANGE_PROCESS _IO(';', 0x92) /* 6.13 */
 #define VFIO_GET_API_VERSION _IO(';', 100)
 #define VFIO_CHECK_EXTENSION _IO(';', 101)
 #define VFIO_TYPE1v2_IOMMU 3
@@ -93,6 +94,21 @@ struct iommu_ioas_map {
 	u64a user_va;
 	u64a length;
 	u64a iova;
+};
+
+struct iommu_ioas_map_file {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t ioas_id;
+	int32_t fd;
+	u64a start;
+	u64a length;
+	u64a iova;
+};
+
+struct iommu_ioas_change_process {
+	uint32_t size;
+	uint32_t reserved;
 };
 
 struct iommu_ioas_unmap {
@@ -1221,6 +1237,50 @@ static void tr_mock_device(void)
 	EXPECT(close(fd) == 0);
 }
 
+/* IOAS_MAP_FILE and IOAS_CHANGE_PROCESS (6.13): the server must fetch the
+ * memfd from the caller.  With a device attached the file's pages are
+ * pinned, so a range beyond the file's end is EINVAL; CHANGE_PROCESS is
+ * allowed only while every mapping is a file mapping. */
+static const char *device_abi(void);
+
+static void tr_map_file(void)
+{
+	const char *abi = device_abi();
+	if (abi && !strcmp(abi, "6.12")) {
+		/* 6.12 has neither ioctl. */
+		int fd = open_iommu();
+		struct iommu_ioas_change_process cp = {.size = sizeof(cp)};
+		EXPECT_ERR(ioctl(fd, IOMMU_IOAS_CHANGE_PROCESS, &cp), ENOTTY);
+		close(fd);
+		return;
+	}
+	int fd = open_iommu();
+	uint32_t ioas = ioas_alloc(fd), stdev = 0, hwpt = 0, idev = 0;
+	int mfd = (int)syscall(SYS_memfd_create, "client", 1u /* MFD_CLOEXEC */);
+	EXPECT(mfd >= 0 && ftruncate(mfd, 65536) == 0);
+	EXPECT(mock_domain(fd, ioas, &stdev, &hwpt, &idev) == 0);
+	struct iommu_ioas_map_file m = {
+		.size = sizeof(m), .ioas_id = ioas, .fd = mfd, .start = 0, .length = 65536,
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE};
+	EXPECT(ioctl(fd, IOMMU_IOAS_MAP_FILE, &m) == 0);
+	EXPECT(m.iova >= MOCK_APERTURE_START && m.iova % MOCK_PAGE_SIZE == 0);
+	struct iommu_ioas_change_process cp = {.size = sizeof(cp)};
+	EXPECT(ioctl(fd, IOMMU_IOAS_CHANGE_PROCESS, &cp) == 0);
+	m.length = 65536 + 4096;
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_MAP_FILE, &m), EINVAL);
+	m.length = 4096;
+	m.fd = 999;
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_MAP_FILE, &m), EBADF);
+	static char buf[4096] __attribute__((aligned(4096)));
+	uint64_t iova2 = 0;
+	EXPECT(ioas_map(fd, ioas, buf, sizeof(buf), &iova2) == 0);
+	EXPECT_ERR(ioctl(fd, IOMMU_IOAS_CHANGE_PROCESS, &cp), EINVAL);
+	EXPECT(ioas_unmap_all(fd, ioas) == 65536 + 4096);
+	EXPECT(destroy(fd, stdev) == 0);
+	close(mfd);
+	EXPECT(close(fd) == 0);
+}
+
 /* GET_HW_INFO on the mock device: the selftest type and register, the
  * length written back, a longer buffer zero-filled. */
 static void tr_hw_info(void)
@@ -1503,21 +1563,36 @@ static int hold(const char *path)
 		pause();
 }
 
+/* Which kernel the device answers as: "6.12", "newest", or NULL (with
+ * errno) if it cannot tell.  HWPT_INVALIDATE on a paging HWPT: 6.12 looks
+ * for a nested HWPT (ENOENT), newer kernels find the object and refuse its
+ * type (EINVAL). */
+static const char *device_abi(void)
+{
+	int fd = open_iommu();
+	uint32_t ioas = fd < 0 ? 0 : ioas_alloc(fd), stdev, hwpt, idev, parent = 0, num = 0;
+	const char *abi = NULL;
+	if (ioas && !mock_domain(fd, ioas, &stdev, &hwpt, &idev) &&
+	    !hwpt_alloc(fd, IOMMU_HWPT_ALLOC_NEST_PARENT, idev, ioas, 0, NULL, 0, &parent) &&
+	    hwpt_invalidate(fd, parent, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, NULL, 8, &num) == -1 &&
+	    (errno == ENOENT || errno == EINVAL))
+		abi = errno == ENOENT ? "6.12" : "newest";
+	int err = errno;
+	if (fd >= 0)
+		close(fd);
+	errno = err;
+	return abi;
+}
+
 static int which_abi(const char *path)
 {
 	dev_path = path;
-	int fd = open_iommu();
-	uint32_t ioas = ioas_alloc(fd), stdev, hwpt, idev, parent = 0, num = 0;
-	/* HWPT_INVALIDATE on a paging HWPT: 6.12 looks for a nested HWPT
-	 * (ENOENT), newer kernels find the object and refuse its type (EINVAL). */
-	if (fd < 0 || !ioas || mock_domain(fd, ioas, &stdev, &hwpt, &idev) ||
-	    hwpt_alloc(fd, IOMMU_HWPT_ALLOC_NEST_PARENT, idev, ioas, 0, NULL, 0, &parent) ||
-	    hwpt_invalidate(fd, parent, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, NULL, 8, &num) != -1 ||
-	    (errno != ENOENT && errno != EINVAL)) {
+	const char *abi = device_abi();
+	if (!abi) {
 		fprintf(stderr, "client abi: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	printf("%s\n", errno == ENOENT ? "6.12" : "newest");
+	printf("%s\n", abi);
 	return 0;
 }
 
@@ -1544,6 +1619,7 @@ static int transport_suite(const char *path)
 	run("a mock device: its aperture and alignment, EBUSY, IO-page-sized maps",
 	    tr_mock_device);
 	run("GET_HW_INFO: selftest type and register, data_len, zero fill", tr_hw_info);
+	run("IOAS_MAP_FILE of a memfd, IOAS_CHANGE_PROCESS (ENOTTY as 6.12)", tr_map_file);
 	run("HWPT_ALLOC: nesting parent, nested selftest HWPT, errors allocate nothing",
 	    tr_hwpt);
 	run("HWPT_INVALIDATE: entry_num counts the entries handled", tr_invalidate);

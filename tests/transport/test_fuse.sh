@@ -87,7 +87,7 @@ result "serve --fuse: mounted on a path it creates" '[ $started -eq 0 ] && [ -f 
 "$client" transport "$tmp/iommu" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 result "the client's transport sequence through the FUSE file" \
-	'[ $rc -eq 0 ] && grep -q "^1\.\.13$" "$tmp/out" && ! grep -q "^not ok" "$tmp/out" &&
+	'[ $rc -eq 0 ] && grep -q "^1\.\.14$" "$tmp/out" && ! grep -q "^not ok" "$tmp/out" &&
 	 grep -q "^# $tmp/iommu: a regular file (FUSE)$" "$tmp/out"'
 result "ioctls that would create a descriptor: EOPNOTSUPP, nothing allocated" \
 	'grep -q "^# IOMMU_FAULT_QUEUE_ALLOC: EOPNOTSUPP, nothing allocated$" "$tmp/out" &&

@@ -50,7 +50,7 @@ host_iommu=$(ls -l /dev/iommu 2>&1)
 
 frun -- "$client" transport
 result "the client's transport sequence through /dev/iommu (a FUSE file)" \
-	'[ $rc -eq 0 ] && grep -q "^1\.\.13$" "$tmp/out" && ! grep -q "^not ok" "$tmp/out" &&
+	'[ $rc -eq 0 ] && grep -q "^1\.\.14$" "$tmp/out" && ! grep -q "^not ok" "$tmp/out" &&
 	 grep -q "^# /dev/iommu: a regular file (FUSE)$" "$tmp/out" &&
 	 grep -q "^# IOMMU_FAULT_QUEUE_ALLOC: EOPNOTSUPP" "$tmp/out"'
 
@@ -102,7 +102,7 @@ frun -- "$client" abi
 result "... and without it, the newest kernel's answer (EINVAL)" '[ $rc -eq 0 ] && [ "$(cat "$tmp/out")" = newest ]'
 frun --abi 6.12 -- "$client" transport
 result "the transport sequence passes as 6.12 too" \
-	'[ $rc -eq 0 ] && grep -q "^1\.\.13$" "$tmp/out" && ! grep -q "^not ok" "$tmp/out"'
+	'[ $rc -eq 0 ] && grep -q "^1\.\.14$" "$tmp/out" && ! grep -q "^not ok" "$tmp/out"'
 
 LD_PRELOAD=$first "$iommusim" run --transport socks -- "$client" exit 0 >"$tmp/out" 2>"$tmp/err"
 rc=$?

@@ -342,6 +342,17 @@ static struct iofd_file *caller_file_of(void *opaque, int fd)
 	return e->hooks ? e->hooks->file_of(e->hooks->arg, fd) : NULL;
 }
 
+/* A descriptor the caller names (IOAS_MAP_FILE's memory file), fetched
+ * through its pidfd. */
+static int caller_get_fd(void *opaque, int fd)
+{
+	struct srv_caller_entry *e = opaque;
+	if (caller_gone(e) || e->pidfd < 0)
+		return -EBADF;
+	int own = (int)syscall(SYS_pidfd_getfd, e->pidfd, fd, 0);
+	return own < 0 ? -EBADF : own;
+}
+
 /* ------------------------------------------------------------------ */
 /* The table */
 
@@ -363,6 +374,7 @@ static struct srv_caller_entry *entry_new(struct srv_callers *tab, int tgid, uns
 		.install_file = caller_install,
 		.uninstall_file = caller_uninstall,
 		.file_of = caller_file_of,
+		.get_fd = caller_get_fd,
 		.opaque = e,
 		/* Pins are per address space: a later process with the same pid
 		 * must not see this one's. */
