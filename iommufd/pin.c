@@ -19,6 +19,15 @@
  * (iofd_frame_access), kept per address space for as long as any of its
  * pages is pinned.
  *
+ * The books are kept in two forms, both small per page:
+ *   - by address: a chunk per 512 pages (2 MiB of 4 KiB pages) of one
+ *     address space that has any page pinned, holding each page's pin
+ *     count and frame (12 bytes a page);
+ *   - by frame: an extent per run of frames handed out together, ordered
+ *     by frame, giving the address space and address of its first page;
+ *     an extent goes when none of its frames is in use.
+ * A hashed record per page cost about 190 bytes a page; this is about 14.
+ *
  * The table is not locked: every transport serialises calls into the
  * dispatcher.
  */
@@ -29,63 +38,126 @@
 
 #include "iommufd/iofd_int.h"
 
-struct pin_key {
-	uint64_t mm;
-	uint64_t page; /* page-aligned user address */
-};
+#define CHUNK_PAGES 512u /* 2 MiB of 4 KiB pages: also the frame alignment unit */
 
 /* An address space with pinned pages, and how to reach its memory. */
 struct pin_mm {
 	UT_hash_handle hh;
 	uint64_t mm;
 	struct iofd_uaccess ua; /* a copy: the pinner's structure may go first */
-	uint64_t pages;         /* entries naming it */
+	uint64_t pages;         /* pages of it pinned */
 };
 
-struct pin_entry {
-	UT_hash_handle hh;        /* by key */
-	UT_hash_handle hh_frame;  /* by frame */
-	struct pin_key key;
-	uint64_t frame;
-	unsigned pins;
+struct chunk_key {
+	uint64_t mm;
+	uint64_t index; /* page number / CHUNK_PAGES */
+};
+
+/* CHUNK_PAGES consecutive pages of one address space. */
+struct pin_chunk {
+	UT_hash_handle hh;
+	struct chunk_key key;
+	unsigned live; /* pages with pins */
+	uint32_t pins[CHUNK_PAGES];
+	uint64_t frame[CHUNK_PAGES]; /* valid where pins > 0 */
+};
+
+/* A run of frames handed out by one pin call: frame base + i is the page
+ * first_page + i pages, while that page holds it. */
+struct pin_extent {
+	RB_ENTRY(pin_extent) rb;
+	uint64_t base, count;
+	uint64_t first_page;
+	uint64_t live; /* frames of it in use */
 	struct pin_mm *owner;
 };
 
+RB_HEAD(pin_extents, pin_extent);
+
+static int extent_cmp(struct pin_extent *a, struct pin_extent *b)
+{
+	return a->base < b->base ? -1 : a->base > b->base;
+}
+
+RB_GENERATE_STATIC(pin_extents, pin_extent, rb, extent_cmp)
+
 static struct pin_mm *pin_mms;
-static struct pin_entry *pin_by_key;
-static struct pin_entry *pin_by_frame;
+static struct pin_chunk *chunks;
+static struct pin_extents extents = RB_INITIALIZER(&extents);
+static struct pin_extent *last_extent; /* the last one found: DMA reuses it */
+static size_t pinned_pages;
 /* Frame numbers are never reused, so a stale frame can never alias. */
 static uint64_t pin_next_frame = IOFD_PIN_FIRST_FRAME; /* from 4 GiB up */
 
-#define HUGE_FRAMES 512u /* 2 MiB of 4 KiB pages */
-
-static struct pin_entry *pin_find(uint64_t mm, uint64_t page)
+static struct pin_chunk *chunk_find(uint64_t mm, uint64_t page)
 {
-	struct pin_key k = {mm, page};
-	struct pin_entry *e;
-	HASH_FIND(hh, pin_by_key, &k, sizeof(k), e);
-	return e;
+	struct chunk_key k = {mm, page / iopt_page_size() / CHUNK_PAGES};
+	struct pin_chunk *c;
+	HASH_FIND(hh, chunks, &k, sizeof(k), c);
+	return c;
+}
+
+static unsigned chunk_slot(uint64_t page)
+{
+	return (unsigned)(page / iopt_page_size() % CHUNK_PAGES);
 }
 
 unsigned iofd_pin_count(uint64_t mm, uint64_t page)
 {
-	struct pin_entry *e = pin_find(mm, page);
-	return e ? e->pins : 0;
+	struct pin_chunk *c = chunk_find(mm, page);
+	return c ? c->pins[chunk_slot(page)] : 0;
 }
 
 bool iofd_pin_frame(uint64_t mm, uint64_t page, uint64_t *frame)
 {
-	struct pin_entry *e = pin_find(mm, page);
-	if (e)
-		*frame = e->frame;
-	return e != NULL;
+	struct pin_chunk *c = chunk_find(mm, page);
+	if (!c || !c->pins[chunk_slot(page)])
+		return false;
+	*frame = c->frame[chunk_slot(page)];
+	return true;
 }
 
-static struct pin_entry *pin_find_frame(uint64_t frame)
+/* The extent holding frame (in use or not), or NULL. */
+static struct pin_extent *extent_of(uint64_t frame)
 {
-	struct pin_entry *e;
-	HASH_FIND(hh_frame, pin_by_frame, &frame, sizeof(frame), e);
-	return e;
+	struct pin_extent *x = last_extent;
+	if (x && frame >= x->base && frame - x->base < x->count)
+		return x;
+	struct pin_extent *n = RB_ROOT(&extents), *best = NULL;
+	while (n) {
+		if (n->base <= frame) {
+			best = n;
+			n = RB_RIGHT(n, rb);
+		} else {
+			n = RB_LEFT(n, rb);
+		}
+	}
+	if (!best || frame - best->base >= best->count)
+		return NULL;
+	return last_extent = best;
+}
+
+/* Which address space and page use frame now, if any. */
+static struct pin_extent *frame_owner(uint64_t frame, uint64_t *page)
+{
+	struct pin_extent *x = extent_of(frame);
+	if (!x)
+		return NULL;
+	uint64_t pg = x->first_page + (frame - x->base) * iopt_page_size();
+	struct pin_chunk *c = chunk_find(x->owner->mm, pg);
+	unsigned i = chunk_slot(pg);
+	if (!c || !c->pins[i] || c->frame[i] != frame)
+		return NULL;
+	*page = pg;
+	return x;
+}
+
+bool iofd_pin_lookup_frame(uint64_t frame, uint64_t *mm, uint64_t *page)
+{
+	struct pin_extent *x = frame_owner(frame, page);
+	if (x)
+		*mm = x->owner->mm;
+	return x != NULL;
 }
 
 /* Drop an address space's record when no page of it is pinned. */
@@ -97,71 +169,78 @@ static void pin_mm_drop_unused(struct pin_mm *owner)
 	}
 }
 
-bool iofd_pin_lookup_frame(uint64_t frame, uint64_t *mm, uint64_t *page)
-{
-	struct pin_entry *e = pin_find_frame(frame);
-	if (e) {
-		*mm = e->key.mm;
-		*page = e->key.page;
-	}
-	return e != NULL;
-}
-
 int iofd_pin_pages(const struct iofd_uaccess *ua, uint64_t first_page, uint64_t npages,
 		   uint64_t *frames)
 {
 	const uint64_t psz = iopt_page_size();
 	const uint64_t mm = ua->mm;
+	if (!npages)
+		return 0;
 	struct pin_mm *owner;
 	HASH_FIND(hh, pin_mms, &mm, sizeof(mm), owner);
-	if (!owner) {
+	bool new_owner = !owner;
+	if (new_owner) {
 		if (!(owner = calloc(1, sizeof(*owner))))
 			return -ENOMEM;
 		owner->mm = mm;
 		owner->ua = *ua;
 		HASH_ADD(hh, pin_mms, mm, sizeof(owner->mm), owner);
 	}
-	/* Allocate every entry first so that running out of memory changes
-	 * nothing. */
-	struct pin_entry **fresh = calloc(npages ? npages : 1, sizeof(*fresh));
-	if (!fresh)
-		return -ENOMEM;
+	/* Make every chunk and the extent first, so that running out of
+	 * memory changes nothing (fresh chunks are empty and dropped). */
+	struct pin_extent *x = calloc(1, sizeof(*x));
 	uint64_t nfresh = 0;
-	for (uint64_t i = 0; i < npages; i++) {
-		if (pin_find(mm, first_page + i * psz))
-			continue;
-		if (!(fresh[i] = calloc(1, sizeof(**fresh)))) {
-			for (uint64_t j = 0; j < i; j++)
-				free(fresh[j]);
-			free(fresh);
-			pin_mm_drop_unused(owner);
-			return -ENOMEM;
+	bool failed = !x;
+	for (uint64_t i = 0; i < npages && !failed; i++) {
+		uint64_t pg = first_page + i * psz;
+		struct pin_chunk *c = chunk_find(mm, pg);
+		if (!c) {
+			if (!(c = calloc(1, sizeof(*c)))) {
+				failed = true;
+				break;
+			}
+			c->key = (struct chunk_key){mm, pg / psz / CHUNK_PAGES};
+			HASH_ADD(hh, chunks, key, sizeof(c->key), c);
 		}
-		nfresh++;
+		if (!c->pins[chunk_slot(pg)])
+			nfresh++;
+	}
+	if (failed) {
+		for (uint64_t i = 0; i < npages; i++) {
+			struct pin_chunk *c = chunk_find(mm, first_page + i * psz);
+			if (c && !c->live) {
+				HASH_DEL(chunks, c);
+				free(c);
+			}
+		}
+		free(x);
+		if (new_owner)
+			pin_mm_drop_unused(owner);
+		return -ENOMEM;
 	}
 	if (nfresh) {
 		/* Start the run at the address's offset within 2 MiB. */
-		uint64_t want = (first_page / psz) % HUGE_FRAMES;
-		uint64_t base = pin_next_frame + ((want - pin_next_frame % HUGE_FRAMES) % HUGE_FRAMES);
+		uint64_t want = (first_page / psz) % CHUNK_PAGES;
+		uint64_t base = pin_next_frame + ((want - pin_next_frame % CHUNK_PAGES) % CHUNK_PAGES);
 		pin_next_frame = base + npages;
-		for (uint64_t i = 0; i < npages; i++) {
-			struct pin_entry *e = fresh[i];
-			if (!e)
-				continue;
-			e->key = (struct pin_key){mm, first_page + i * psz};
-			e->frame = base + i;
-			e->owner = owner;
-			owner->pages++;
-			HASH_ADD(hh, pin_by_key, key, sizeof(e->key), e);
-			HASH_ADD(hh_frame, pin_by_frame, frame, sizeof(e->frame), e);
-		}
+		*x = (struct pin_extent){.base = base, .count = npages, .first_page = first_page,
+					 .live = nfresh, .owner = owner};
+		RB_INSERT(pin_extents, &extents, x);
+		owner->pages += nfresh;
+		pinned_pages += nfresh;
+	} else {
+		free(x);
 	}
-	free(fresh);
 	for (uint64_t i = 0; i < npages; i++) {
-		struct pin_entry *e = pin_find(mm, first_page + i * psz);
-		e->pins++;
+		uint64_t pg = first_page + i * psz;
+		struct pin_chunk *c = chunk_find(mm, pg);
+		unsigned s = chunk_slot(pg);
+		if (!c->pins[s]++) {
+			c->frame[s] = x->base + i;
+			c->live++;
+		}
 		if (frames)
-			frames[i] = e->frame;
+			frames[i] = c->frame[s];
 	}
 	return 0;
 }
@@ -170,20 +249,32 @@ void iofd_unpin_pages(uint64_t mm, uint64_t first_page, uint64_t npages)
 {
 	const uint64_t psz = iopt_page_size();
 	for (uint64_t i = 0; i < npages; i++) {
-		struct pin_entry *e = pin_find(mm, first_page + i * psz);
-		if (!e || --e->pins)
+		uint64_t pg = first_page + i * psz;
+		struct pin_chunk *c = chunk_find(mm, pg);
+		unsigned s = chunk_slot(pg);
+		if (!c || !c->pins[s] || --c->pins[s])
 			continue;
-		HASH_DELETE(hh, pin_by_key, e);
-		HASH_DELETE(hh_frame, pin_by_frame, e);
-		e->owner->pages--;
-		pin_mm_drop_unused(e->owner);
-		free(e);
+		struct pin_extent *x = extent_of(c->frame[s]);
+		struct pin_mm *owner = x->owner;
+		if (!--x->live) {
+			RB_REMOVE(pin_extents, &extents, x);
+			if (last_extent == x)
+				last_extent = NULL;
+			free(x);
+		}
+		if (!--c->live) {
+			HASH_DEL(chunks, c);
+			free(c);
+		}
+		pinned_pages--;
+		owner->pages--;
+		pin_mm_drop_unused(owner);
 	}
 }
 
 size_t iofd_pinned_pages(void)
 {
-	return HASH_CNT(hh, pin_by_key);
+	return pinned_pages;
 }
 
 int iofd_frame_access(uint64_t pa, void *buf, size_t len, bool write)
@@ -191,14 +282,14 @@ int iofd_frame_access(uint64_t pa, void *buf, size_t len, bool write)
 	const uint64_t psz = iopt_page_size();
 	uint8_t *b = buf;
 	while (len) {
-		uint64_t frame = pa / psz, off = pa % psz;
+		uint64_t frame = pa / psz, off = pa % psz, page;
 		size_t n = psz - off < len ? (size_t)(psz - off) : len;
-		struct pin_entry *e = pin_find_frame(frame);
-		if (!e)
+		struct pin_extent *x = frame_owner(frame, &page);
+		if (!x)
 			return -EFAULT;
-		const struct iofd_uaccess *ua = &e->owner->ua;
-		int rc = write ? ua->write(ua->opaque, e->key.page + off, b, n)
-			       : ua->read(ua->opaque, e->key.page + off, b, n);
+		const struct iofd_uaccess *ua = &x->owner->ua;
+		int rc = write ? ua->write(ua->opaque, page + off, b, n)
+			       : ua->read(ua->opaque, page + off, b, n);
 		if (rc)
 			return -EFAULT;
 		pa += n;
