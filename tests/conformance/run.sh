@@ -33,8 +33,10 @@ if [ ! -f "$TARBALL" ]; then
 	if ! { $sudo apt-get install -y -qq linux-source-6.12 >"$WORK/apt.log" 2>&1 ||
 		{ $sudo apt-get update -qq >>"$WORK/apt.log" 2>&1 &&
 		  $sudo apt-get install -y -qq linux-source-6.12 >>"$WORK/apt.log" 2>&1; }; }; then
+		# Meson 1.0 takes a TAP test that exits 77 for an ERROR: the plan
+		# "1..0 # SKIP" with status 0 is what it counts as skipped.
 		echo "1..0 # SKIP linux-source-6.12 is not installed and cannot be (see $WORK/apt.log)"
-		exit 77
+		exit 0
 	fi
 fi
 

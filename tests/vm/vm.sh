@@ -184,6 +184,7 @@ want qemu-system-x86_64 qemu-system-x86
 want cpio cpio
 want xz xz-utils
 want gzip gzip
+want zstd zstd # modules of kernels built with zstd compression
 want depmod kmod
 want timeout coreutils
 [ -x /bin/busybox ] || need_packages+=(busybox-static)
