@@ -190,6 +190,21 @@ static int run_check_socket(const char *path, const char *abi, bool fuse, char *
 	return 0;
 }
 
+int tools_check_model(const char *cmd, const char *model, char *abs_path)
+{
+	struct stat st;
+	const char *why = NULL;
+	if (stat(model, &st))
+		why = errno == ENOENT ? "does not exist" : strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "is not a regular file";
+	else if (access(model, R_OK) || (abs_path && !realpath(model, abs_path)))
+		why = strerror(errno);
+	if (why)
+		fprintf(stderr, "iommusim %s: --model: '%s' %s\n", cmd, model, why);
+	return why ? -1 : 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -257,20 +272,8 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	char model_abs[PATH_MAX];
-	if (model) {
-		struct stat st;
-		const char *why = NULL;
-		if (stat(model, &st))
-			why = errno == ENOENT ? "does not exist" : strerror(errno);
-		else if (!S_ISREG(st.st_mode))
-			why = "is not a regular file";
-		else if (access(model, R_OK) || !realpath(model, model_abs))
-			why = strerror(errno);
-		if (why) {
-			fprintf(stderr, "iommusim run: --model: '%s' %s\n", model, why);
-			return 2;
-		}
-	}
+	if (model && tools_check_model("run", model, model_abs))
+		return 2;
 	char connect_abs[PATH_MAX];
 	if (connect_to) {
 		int rc = run_check_socket(connect_to, abi, fuse, connect_abs);
@@ -300,5 +303,5 @@ int cmd_run(int argc, char **argv)
 	execvp(argv[optind], argv + optind);
 	int err = errno;
 	fprintf(stderr, "iommusim run: cannot run '%s': %s\n", argv[optind], strerror(err));
-	return err == ENOENT ? 127 : 126;
+	return tools_exec_status(err);
 }

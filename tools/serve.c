@@ -238,20 +238,8 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "iommusim serve: --%s wants a path\n", o.fuse ? "fuse" : "socket");
 		return 2;
 	}
-	if (model) {
-		struct stat st;
-		const char *why = NULL;
-		if (stat(model, &st))
-			why = errno == ENOENT ? "does not exist" : strerror(errno);
-		else if (!S_ISREG(st.st_mode))
-			why = "is not a regular file";
-		else if (access(model, R_OK))
-			why = strerror(errno);
-		if (why) {
-			fprintf(stderr, "iommusim serve: --model: '%s' %s\n", model, why);
-			return 2;
-		}
-	}
+	if (model && tools_check_model("serve", model, NULL))
+		return 2;
 	int no_ready = -1;
 	return serve_main(&o, &no_ready);
 }
@@ -456,7 +444,7 @@ int serve_run_fuse(enum iofd_abi abi, bool stats, char **cmd)
 		execvp(cmd[0], cmd);
 		int err = errno;
 		fprintf(stderr, "iommusim run: cannot run '%s': %s\n", cmd[0], strerror(err));
-		_exit(err == ENOENT ? 127 : 126);
+		_exit(tools_exec_status(err));
 	}
 	int status = 0;
 	bool server_gone = false;

@@ -4,6 +4,7 @@
 #ifndef IMS_TOOLS_INT_H
 #define IMS_TOOLS_INT_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -52,6 +53,18 @@ void scenario_free(struct scenario *scn);
 int parse_rid(const char *s, uint32_t *rid);
 /* Parse an access string: any of r, w, x (e.g. "rw"). */
 int parse_access(const char *s, uint32_t *access);
+
+/* Is `model` a readable regular file?  If not, says why (as `iommusim
+ * CMD: --model: ...`) and returns -1.  abs_path (PATH_MAX bytes), when
+ * given, receives its absolute path (run.c). */
+int tools_check_model(const char *cmd, const char *model, char *abs_path);
+
+/* The shell's exit status for a command that could not be executed:
+ * 127 if it was not found, 126 otherwise. */
+static inline int tools_exec_status(int err)
+{
+	return err == ENOENT ? 127 : 126;
+}
 
 /* The other commands (replay.c, study.c). */
 int cmd_replay(int argc, char **argv);
