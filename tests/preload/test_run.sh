@@ -22,20 +22,7 @@ irun() {
 	rc=$?
 }
 
-result() { # description, then a shell condition
-	n=$((n + 1))
-	desc=$1
-	shift
-	if eval "$*"; then
-		echo "ok $n - $desc"
-	else
-		fail=1
-		echo "not ok $n - $desc"
-		echo "# condition: $* (status $rc)"
-		sed 's/^/# out: /' "$tmp/out"
-		sed 's/^/# err: /' "$tmp/err"
-	fi
-}
+. "$(dirname "$0")/../lib/tap.sh"
 
 irun --help
 result "run --help: usage on stdout, status 0" \

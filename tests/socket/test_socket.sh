@@ -25,19 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-result() { # description, then a shell condition
-	n=$((n + 1))
-	desc=$1
-	shift
-	if eval "$*"; then
-		echo "ok $n - $desc"
-	else
-		fail=1
-		echo "not ok $n - $desc"
-		echo "# condition: $* (status $rc)"
-		for f in out err; do [ -f "$tmp/$f" ] && sed "s/^/# $f: /" "$tmp/$f"; done
-	fi
-}
+. "$(dirname "$0")/../lib/tap.sh"
 
 ims() { # iommusim ARGS: status in $rc, output in $tmp/out, $tmp/err
 	LD_PRELOAD=$first "$iommusim" "$@" >"$tmp/out" 2>"$tmp/err"

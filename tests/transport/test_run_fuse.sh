@@ -31,20 +31,7 @@ frun() {
 	rc=$?
 }
 
-result() { # description, then a shell condition
-	n=$((n + 1))
-	desc=$1
-	shift
-	if eval "$*"; then
-		echo "ok $n - $desc"
-	else
-		fail=1
-		echo "not ok $n - $desc"
-		echo "# condition: $* (status $rc)"
-		sed 's/^/# out: /' "$tmp/out"
-		sed 's/^/# err: /' "$tmp/err"
-	fi
-}
+. "$(dirname "$0")/../lib/tap.sh"
 
 host_iommu=$(ls -l /dev/iommu 2>&1)
 
