@@ -158,6 +158,16 @@ struct iofd_vfio_ioas {
 	uint16_t reserved;
 };
 
+/* Statistics slot of an ioctl request: nr when it is exactly _IO(';', nr)
+ * (the only form the kernel serves), IOFD_REQ_OTHER for anything else,
+ * e.g. _IOWR(';', nr, size), which the kernel answers ENOTTY. */
+#define IOFD_REQ_OTHER 256u
+static inline unsigned iofd_request_slot(unsigned long request)
+{
+	return (request & ~0xfful) == (unsigned long)IOFD_REQ(0) ? (unsigned)(request & 0xff)
+								 : IOFD_REQ_OTHER;
+}
+
 /* The uAPI name of request _IO(';', nr) ("IOMMU_IOAS_MAP", "VFIO_DEVICE_GET_INFO",
  * ...), NULL if none (iommufd/main.c). */
 const char *iofd_request_name(unsigned nr);

@@ -157,7 +157,7 @@ struct pl_ofd {
 	struct pl_ofd *prev, *next;
 };
 
-#define PL_NR_OTHER 256 /* statistics slot for requests not _IO(';', nr) */
+#define PL_NR_OTHER IOFD_REQ_OTHER /* statistics slot for requests not _IO(';', nr) */
 
 static struct {
 	pthread_mutex_t lock;
@@ -1308,7 +1308,7 @@ PL_EXPORT int ioctl(int fd, unsigned long request, ...)
 	else if (o->kind == PL_CTX)
 		rc = pl_fwd_ioctl(o, cmd, arg);
 	if (o->kind != PL_FILE) {
-		unsigned slot = (cmd & 0xff00) == IOFD_TYPE << 8 ? (cmd & 0xff) : PL_NR_OTHER;
+		unsigned slot = iofd_request_slot(cmd);
 		pl.served[slot]++;
 		if (rc < 0)
 			pl.failed[slot]++;

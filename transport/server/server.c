@@ -26,7 +26,7 @@
 
 /* Counters per request: slot nr for every _IO(';', nr), one more for
  * everything else (wrong type or direction bits: ENOTTY). */
-#define SRV_SLOT_OTHER 256
+#define SRV_SLOT_OTHER IOFD_REQ_OTHER
 
 struct srv_watch {
 	int fd;
@@ -315,12 +315,6 @@ void srv_ctx_close(struct srv *s, struct iofd_ctx *ctx)
 }
 
 
-static unsigned srv_slot(unsigned long request)
-{
-	return (request & ~0xfful) == (unsigned long)IOFD_REQ(0) ? (unsigned)(request & 0xff)
-								  : SRV_SLOT_OTHER;
-}
-
 /* The name of counter slot i; buf holds a made-up one. */
 static const char *srv_slot_name(unsigned i, char *buf, size_t len)
 {
@@ -345,7 +339,7 @@ long srv_ioctl(struct srv *s, struct iofd_ctx *ctx, int tid, unsigned long reque
 long srv_ioctl_as(struct srv *s, struct iofd_ctx *ctx, const struct iofd_uaccess *caller, int tid,
 		  unsigned long request, uint64_t arg)
 {
-	unsigned slot = srv_slot(request);
+	unsigned slot = iofd_request_slot(request);
 	long rc;
 	if (caller) {
 		rc = iofd_ioctl_from(ctx, caller, request, arg);
