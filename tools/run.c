@@ -58,7 +58,7 @@ static const char usage_run[] =
 	"  -c, --connect PATH   forward to the server on the Unix socket PATH (`iommusim\n"
 	"                       serve --socket PATH`) instead of simulating in each\n"
 	"                       process: all processes, forked children included, share\n"
-	"                       its state; its --abi applies\n"
+	"                       its state; its --abi and --model apply\n"
 	"  -h, --help           show this help\n"
 	"\n"
 	"Environment: IOMMUSIM_PRELOAD names the module to use instead of the one\n"
@@ -149,11 +149,12 @@ static char *preload_value(const char *module, const char *old)
  * command may change directory); 0, or the exit status for a refusal.
  * The server's ABI applies, so --abi cannot be honoured with it.
  */
-static int run_check_socket(const char *path, const char *abi, bool fuse, char *abs)
+static int run_check_socket(const char *path, const char *abi, const char *model, bool fuse,
+			    char *abs)
 {
-	if (abi || fuse) {
+	if (abi || model || fuse) {
 		fprintf(stderr, "iommusim run: --connect does not go with %s (the server's own "
-			"options apply)\n", abi ? "--abi" : "--transport fuse");
+			"options apply)\n", abi ? "--abi" : model ? "--model" : "--transport fuse");
 		return 2;
 	}
 	struct stat st;
@@ -276,7 +277,7 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	char connect_abs[PATH_MAX];
 	if (connect_to) {
-		int rc = run_check_socket(connect_to, abi, fuse, connect_abs);
+		int rc = run_check_socket(connect_to, abi, model, fuse, connect_abs);
 		if (rc)
 			return rc;
 	}

@@ -60,8 +60,10 @@ static const char usage_serve[] =
 	"Options:\n"
 	"  -a, --abi ABI        answer as Linux 6.12 does (6.12) or as the newest\n"
 	"                       kernel does (newest, the default)\n"
-	"  -m, --model FILE     hardware model for the simulated IOMMU (models/*.json;\n"
-	"                       checked; unused until the servers have VFIO devices)\n"
+	"  -m, --model FILE     hardware model of the IOMMU behind the emulated VFIO\n"
+	"                       devices (models/*.json); with --socket, programs run\n"
+	"                       with `iommusim run --connect` open them through the\n"
+	"                       server (CUSE and FUSE serve no VFIO devices)\n"
 	"  -l, --log-level L    error, warn (the default), info (start and stop) or\n"
 	"                       debug (every open, close and failed ioctl)\n"
 	"  -s, --stats          print the ioctls served, per request, at exit\n"
@@ -83,6 +85,7 @@ struct serve_opts {
 	const char *cuse; /* the device name, or NULL */
 	const char *fuse; /* the mount point, or NULL */
 	const char *socket; /* the Unix socket path, or NULL */
+	const char *model;  /* the host IOMMU's model, or NULL */
 };
 
 static int parse_log_level(const char *s, enum srv_log_level *level)
@@ -113,8 +116,24 @@ static void serve_ready(void *arg)
 }
 
 /* Run one server until it is stopped; the exit status. */
+/* The host IOMMU behind the VFIO devices, from --model. */
+static int serve_host(const struct serve_opts *o)
+{
+	if (!o->model)
+		return 0;
+	struct ims_model *m;
+	char err[256] = "out of memory";
+	if (ims_model_load(o->model, &m, err, sizeof(err)) || iofd_host_init(m, err, sizeof(err))) {
+		fprintf(stderr, "iommusim serve: --model: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int serve_main(const struct serve_opts *o, int *ready_fd)
 {
+	if (serve_host(o))
+		return 1;
 	/* --socket alone needs no libfuse3 (transport/socket/). */
 	if (o->socket && !o->cuse && !o->fuse) {
 		struct srv *s = srv_new(o->abi, o->log_level);
@@ -175,7 +194,6 @@ int cmd_serve(int argc, char **argv)
 	};
 	struct serve_opts o = {.abi = IOFD_ABI_NEWEST, .log_level = SRV_LOG_WARN};
 	bool cuse = false;
-	const char *model = NULL;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "c::f:S:a:m:l:sh", opts, NULL)) != -1) {
@@ -198,7 +216,7 @@ int cmd_serve(int argc, char **argv)
 			}
 			break;
 		case 'm':
-			model = optarg;
+			o.model = optarg;
 			break;
 		case 'l':
 			if (parse_log_level(optarg, &o.log_level)) {
@@ -238,10 +256,12 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "iommusim serve: --%s wants a path\n", o.fuse ? "fuse" : "socket");
 		return 2;
 	}
-	if (model && tools_check_model("serve", model, NULL))
+	if (o.model && tools_check_model("serve", o.model, NULL))
 		return 2;
 	int no_ready = -1;
-	return serve_main(&o, &no_ready);
+	int rc = serve_main(&o, &no_ready);
+	iofd_host_fini(); /* every client's device is gone with the server's state */
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */

@@ -48,8 +48,10 @@
  * by default one, /dev/vfio/devices/vfio0 at 01:00.0.  The first open
  * builds the host IOMMU from the model (iofd_host_init); ioctls go to
  * vfio_dev_ioctl (VFIO_DEVICE_BIND_IOMMUFD names a /dev/iommu descriptor
- * of this process), pread/pwrite to the device's regions.  Forwarding
- * mode has no VFIO devices (ENODEV).
+ * of this process), pread/pwrite to the device's regions.  When
+ * forwarding, the server's model drives them instead (`iommusim serve
+ * --socket PATH --model M`; without one the open fails with ENODEV), and
+ * a BIND_IOMMUFD must name a /dev/iommu of the same server.
  *
  * Forwarding.  With $IOMMUSIM_CONNECT naming the Unix socket of a shared
  * server (`iommusim serve --socket`, transport/socket/), nothing is
@@ -568,7 +570,11 @@ static bool pl_creates_file(unsigned cmd, void *arg)
 	       op == IOFD_TEST_OP_CREATE_ACCESS;
 }
 
-/* An ioctl on a forwarded context. */
+/* VFIO_DEVICE_BIND_IOMMUFD, _IO(';', 100 + 18) (include/uapi/linux/vfio.h):
+ * its argument's iommufd field, at offset 8, is a /dev/iommu descriptor. */
+#define PL_VFIO_BIND_IOMMUFD 0x3b76u
+
+/* An ioctl on a forwarded context or VFIO device. */
 static long pl_fwd_ioctl(struct pl_ofd *o, unsigned cmd, void *arg)
 {
 	struct sock_req rq = {.op = SOCK_OP_IOCTL, .handle = o->handle, .spare_fd = -1,
@@ -576,11 +582,14 @@ static long pl_fwd_ioctl(struct pl_ofd *o, unsigned cmd, void *arg)
 	unsigned gen = o->gen;
 	/* The selftest names its access objects by descriptor (the id of
 	 * IOMMU_TEST_CMD): tell the server which file that descriptor is. */
+	/* So does VFIO_DEVICE_BIND_IOMMUFD its /dev/iommu (the iommufd
+	 * field), which must be a context on the same server. */
 	uint32_t id;
-	if (cmd == IOFD_REQ(IOFD_NR_TEST_CMD) &&
-	    !iofd_uaccess_self.read(NULL, (uintptr_t)arg + 8, &id, sizeof(id))) {
+	bool test = o->kind == PL_CTX && cmd == IOFD_REQ(IOFD_NR_TEST_CMD);
+	bool bind = o->kind == PL_VFIO && cmd == PL_VFIO_BIND_IOMMUFD;
+	if ((test || bind) && !iofd_uaccess_self.read(NULL, (uintptr_t)arg + 8, &id, sizeof(id))) {
 		struct pl_ofd *f = id <= INT_MAX ? pl_lookup((int)id) : NULL;
-		if (f && f->kind == PL_FILE && f->handle && f->gen == gen) {
+		if (f && f->kind == (test ? PL_FILE : PL_CTX) && f->handle && f->gen == gen) {
 			rq.arg[2] = id;
 			rq.arg[3] = f->handle;
 		}
@@ -627,9 +636,11 @@ static long pl_fwd_io(struct pl_ofd *o, bool wr, void *ubuf, size_t len, uint64_
 	return pl_fwd(o->gen, &rq, -1, &rp);
 }
 
-/* open(2) of the device when forwarding: a new context on the server
- * behind eventfd fd (which is closed on failure). */
-static int pl_open_forwarded(int fd, bool abi_given, enum iofd_abi abi)
+/* open(2) of the device when forwarding: a new context (vfio NULL) or
+ * emulated VFIO device on the server behind eventfd fd (which is closed on
+ * failure). */
+static int pl_open_forwarded(int fd, const struct pl_vfio_path *vfio, bool abi_given,
+			     enum iofd_abi abi)
 {
 	pl_lock();
 	pl_claim(fd);
@@ -651,14 +662,16 @@ static int pl_open_forwarded(int fd, bool abi_given, enum iofd_abi abi)
 		rc = -EINVAL;
 	}
 	struct pl_ofd *o = NULL;
-	if (rc == 0 && (!(o = pl_ofd_new(PL_CTX)) || pl_enter(fd, o))) {
+	if (rc == 0 && (!(o = pl_ofd_new(vfio ? PL_VFIO : PL_CTX)) || pl_enter(fd, o))) {
 		if (o)
 			pl_ofd_free(o);
 		o = NULL;
 		rc = -ENOMEM;
 	}
 	if (rc == 0) {
-		struct sock_req rq = {.op = SOCK_OP_OPEN, .spare_fd = -1};
+		struct sock_req rq = {.op = SOCK_OP_OPEN, .spare_fd = -1,
+				      .arg = {vfio ? SOCK_OPEN_VFIO : SOCK_OPEN_CONTEXT,
+					      vfio ? vfio->sid : 0}};
 		struct sock_reply rp;
 		o->gen = pl.conn_gen;
 		rc = pl_fwd(o->gen, &rq, -1, &rp);
@@ -731,9 +744,10 @@ static void pl_devices_init(void)
 	if (s && *s)
 		pl.connect = strdup(s);
 	s = getenv("IOMMUSIM_MODEL");
-	if (!s || !*s)
-		return;
-	pl.model = strdup(s);
+	if (s && *s)
+		pl.model = strdup(s);
+	else if (!pl.connect)
+		return; /* no VFIO devices: nothing models their IOMMU */
 	s = getenv("IOMMUSIM_VFIO");
 	if (!s || !*s)
 		s = "/dev/vfio/devices/vfio0=01:00.0";
@@ -816,14 +830,11 @@ static int pl_eventfd(int flags)
 /* open(2) of an emulated VFIO device: its own record behind an eventfd. */
 static int pl_open_vfio(const struct pl_vfio_path *v, int flags)
 {
-	if (pl.connect) {
-		pl_say("iommusim preload: %s: no VFIO devices through a server (--connect)\n",
-		       v->path);
-		return pl_result(-ENODEV);
-	}
 	int fd = pl_eventfd(flags);
 	if (fd < 0)
 		return -1;
+	if (pl.connect) /* the server's model drives it */
+		return pl_open_forwarded(fd, v, false, IOFD_ABI_NEWEST);
 	pl_lock();
 	pl_claim(fd);
 	int rc = pl_host_ready();
@@ -880,7 +891,7 @@ static int pl_open_device(const char *path, int flags)
 	if (fd < 0)
 		return -1;
 	if (pl.connect)
-		return pl_open_forwarded(fd, abi_given, abi);
+		return pl_open_forwarded(fd, NULL, abi_given, abi);
 	struct iofd_uaccess ua = iofd_uaccess_self;
 	ua.install_file = pl_install_file;
 	ua.uninstall_file = pl_uninstall_file;
@@ -1300,12 +1311,12 @@ PL_EXPORT int ioctl(int fd, unsigned long request, ...)
 		return NEXT(ioctl)(fd, request, arg);
 	}
 	long rc = -ENOTTY; /* iommufd files have no ioctls */
-	if (o->kind == PL_VFIO)
+	if (o->kind == PL_VFIO && o->vdev)
 		rc = vfio_dev_ioctl(o->vdev, &iofd_uaccess_self, pl_ctx_of_fd, NULL, cmd,
 				    (uint64_t)(uintptr_t)arg);
 	else if (o->kind == PL_CTX && o->ctx)
 		rc = iofd_ioctl(o->ctx, cmd, (uint64_t)(uintptr_t)arg);
-	else if (o->kind == PL_CTX)
+	else if (o->kind == PL_CTX || o->kind == PL_VFIO)
 		rc = pl_fwd_ioctl(o, cmd, arg);
 	if (o->kind != PL_FILE) {
 		unsigned slot = iofd_request_slot(cmd);

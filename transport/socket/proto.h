@@ -20,7 +20,9 @@
  *
  *   HELLO  arg[0] protocol version -> result: the server's pid
  *          (arg: its ABI, in `handle`)
- *   OPEN   -> handle of a new context
+ *   OPEN   arg[0] 0 -> handle of a new context;
+ *          arg[0] 1, arg[1] a requester/Stream ID -> handle of a new
+ *          emulated VFIO device there (ENODEV: the server has no model)
  *   CLOSE  handle: this connection lets go of it
  *   FORK   this connection takes a hold on every handle held by the
  *          sender's other connections (sent by a process about to fork,
@@ -30,9 +32,11 @@
  *          descriptor hint_fd names; -1 none), spare_fd: the number of a
  *          descriptor sent along (SCM_RIGHTS, an eventfd; -1 none) that
  *          becomes the new descriptor if the ioctl creates one
- *          -> result; handle: the new file's (0: the spare was not used)
- *   READ / WRITE  handle (a file), tid, arg[0] buffer, arg[1] length,
- *          arg[2] offset -> result: bytes or -errno
+ *          -> result; handle: the new file's (0: the spare was not used).
+ *          On a VFIO device: the device's ioctl, the hint naming the
+ *          context VFIO_DEVICE_BIND_IOMMUFD's descriptor stands for
+ *   READ / WRITE  handle (a file or a VFIO device), tid, arg[0] buffer,
+ *          arg[1] length, arg[2] offset -> result: bytes or -errno
  *
  * Results are the dispatcher's: >= 0, or a negative errno.  A malformed
  * message ends the connection.
@@ -42,7 +46,7 @@
 
 #include <stdint.h>
 
-#define SOCK_PROTO_VERSION 1
+#define SOCK_PROTO_VERSION 2 /* 2: VFIO devices */
 
 enum sock_op {
 	SOCK_OP_HELLO = 1,
@@ -61,6 +65,12 @@ struct sock_req {
 	uint64_t arg[4];
 	int32_t spare_fd;
 	uint32_t reserved;
+};
+
+/* SOCK_OP_OPEN arg[0] */
+enum sock_open_kind {
+	SOCK_OPEN_CONTEXT = 0,
+	SOCK_OPEN_VFIO = 1,
 };
 
 struct sock_reply {

@@ -48,6 +48,8 @@
 
 #include <uthash.h>
 
+#include <iommusim/vfio.h>
+
 #include "transport/server/caller.h"
 #include "transport/socket/proto.h"
 #include "transport/socket/socket.h"
@@ -58,7 +60,8 @@ struct sock_obj {
 	UT_hash_handle hh;
 	uint64_t handle;
 	struct iofd_ctx *ctx;   /* a context, or */
-	struct iofd_file *file; /* a file */
+	struct iofd_file *file; /* a file, or */
+	struct vfio_dev *vdev;  /* an emulated VFIO device */
 	unsigned holders;       /* connections holding it */
 	int efd;                /* a file's eventfd (the client's, shared) */
 	bool readable;
@@ -141,6 +144,8 @@ static void obj_put(struct srv_socket *ss, struct sock_obj *o)
 	obj_unlink(ss, o);
 	if (o->ctx)
 		srv_ctx_close(ss->s, o->ctx);
+	else if (o->vdev)
+		vfio_dev_free(o->vdev);
 	else
 		iofd_file_release(o->file);
 	if (o->efd >= 0)
@@ -156,14 +161,23 @@ static bool conn_holds(const struct sock_conn *c, uint64_t handle)
 	return false;
 }
 
-/* The object `handle` if connection c holds it (and it is of the kind
- * asked for), else NULL. */
-static struct sock_obj *conn_obj(struct sock_conn *c, uint64_t handle, bool file)
+enum obj_kind {
+	OBJ_CTX = 1 << 0,
+	OBJ_FILE = 1 << 1,
+	OBJ_VFIO = 1 << 2,
+};
+
+/* The object `handle` if connection c holds it (and it is of a kind asked
+ * for), else NULL. */
+static struct sock_obj *conn_obj(struct sock_conn *c, uint64_t handle, unsigned kinds)
 {
 	if (!conn_holds(c, handle))
 		return NULL;
 	struct sock_obj *o = obj_find(c->ss, handle);
-	return o && (o->file != NULL) == file ? o : NULL;
+	if (!o)
+		return NULL;
+	unsigned kind = o->ctx ? OBJ_CTX : o->file ? OBJ_FILE : OBJ_VFIO;
+	return kind & kinds ? o : NULL;
 }
 
 static int conn_hold(struct sock_conn *c, struct sock_obj *o)
@@ -292,7 +306,7 @@ static struct iofd_file *hook_file_of(void *arg, int fd)
 	struct sock_call *call = &ss->call;
 	if (fd < 0 || fd != call->hint_fd)
 		return NULL;
-	struct sock_obj *o = conn_obj(call->c, call->hint_handle, true);
+	struct sock_obj *o = conn_obj(call->c, call->hint_handle, OBJ_FILE);
 	return o ? o->file : NULL;
 }
 
@@ -312,10 +326,21 @@ static const struct iofd_uaccess *req_caller(struct sock_conn *c, int tid)
 	return ua;
 }
 
+/* The context behind the client's descriptor fd, for a VFIO device's
+ * BIND_IOMMUFD: the one the request's hint names, if the sender holds it. */
+static struct iofd_ctx *hint_ctx(void *opaque, int fd)
+{
+	struct sock_conn *c = opaque;
+	if (fd < 0 || fd != c->ss->call.hint_fd)
+		return NULL;
+	struct sock_obj *o = conn_obj(c, c->ss->call.hint_handle, OBJ_CTX);
+	return o ? o->ctx : NULL;
+}
+
 static int64_t req_ioctl(struct sock_conn *c, const struct sock_req *rq, struct sock_reply *rp)
 {
 	struct srv_socket *ss = c->ss;
-	struct sock_obj *o = conn_obj(c, rq->handle, false);
+	struct sock_obj *o = conn_obj(c, rq->handle, OBJ_CTX | OBJ_VFIO);
 	if (!o)
 		return -EBADF;
 	const struct iofd_uaccess *ua = req_caller(c, rq->tid);
@@ -327,6 +352,9 @@ static int64_t req_ioctl(struct sock_conn *c, const struct sock_req *rq, struct 
 	h.arg = ss;
 	ss->call.hint_fd = (int64_t)rq->arg[2] >= 0 && rq->arg[2] <= INT32_MAX ? (int)rq->arg[2] : -1;
 	ss->call.hint_handle = rq->arg[3];
+	if (o->vdev)
+		return vfio_dev_ioctl(o->vdev, ua, hint_ctx, c, (unsigned long)rq->arg[0],
+				      rq->arg[1]);
 	srv_caller_bind_files(ua, &h);
 	long rc = srv_ioctl_as(ss->s, o->ctx, ua, rq->tid, (unsigned long)rq->arg[0], rq->arg[1]);
 	srv_caller_bind_files(ua, NULL);
@@ -337,7 +365,7 @@ static int64_t req_ioctl(struct sock_conn *c, const struct sock_req *rq, struct 
 
 static int64_t req_io(struct sock_conn *c, const struct sock_req *rq, bool write)
 {
-	struct sock_obj *o = conn_obj(c, rq->handle, true);
+	struct sock_obj *o = conn_obj(c, rq->handle, OBJ_FILE | OBJ_VFIO);
 	if (!o)
 		return -EBADF;
 	const struct iofd_uaccess *ua = req_caller(c, rq->tid);
@@ -351,9 +379,11 @@ static int64_t req_io(struct sock_conn *c, const struct sock_req *rq, bool write
 	if (write) {
 		n = ua->read(ua->opaque, rq->arg[0], buf, len);
 		if (!n)
-			n = iofd_file_write(o->file, buf, len, rq->arg[2]);
+			n = o->vdev ? vfio_dev_write(o->vdev, buf, len, rq->arg[2])
+				    : iofd_file_write(o->file, buf, len, rq->arg[2]);
 	} else {
-		n = iofd_file_read(o->file, buf, len, rq->arg[2]);
+		n = o->vdev ? vfio_dev_read(o->vdev, buf, len, rq->arg[2])
+			    : iofd_file_read(o->file, buf, len, rq->arg[2]);
 		if (n > 0 && ua->write(ua->opaque, rq->arg[0], buf, (size_t)n))
 			n = -EFAULT; /* the records read are lost, as with copy_to_user */
 	}
@@ -380,6 +410,53 @@ static int64_t req_fork(struct sock_conn *c)
 	return n;
 }
 
+/* OPEN of /dev/iommu: a new context. */
+static int64_t req_open_context(struct sock_conn *c, struct sock_reply *rp)
+{
+	struct srv_socket *ss = c->ss;
+	struct sock_obj *o = obj_new(ss);
+	struct iofd_ctx *ctx = o ? srv_ctx_open(ss->s) : NULL;
+	if (!ctx || conn_hold(c, o)) {
+		if (ctx)
+			srv_ctx_close(ss->s, ctx);
+		if (o) {
+			HASH_DEL(ss->objs, o);
+			free(o);
+		}
+		return -ENOMEM;
+	}
+	o->ctx = ctx;
+	rp->handle = o->handle;
+	return 0;
+}
+
+/* OPEN of an emulated VFIO device with requester ID arg[1], behind the
+ * host IOMMU the server was given a model for. */
+static int64_t req_open_vfio(struct sock_conn *c, const struct sock_req *rq,
+			     struct sock_reply *rp)
+{
+	if (!iofd_host_iommu())
+		return -ENODEV;
+	if (rq->arg[1] > UINT32_MAX)
+		return -EINVAL;
+	struct sock_obj *o = obj_new(c->ss);
+	struct vfio_dev *d = o ? vfio_dev_new((uint32_t)rq->arg[1]) : NULL;
+	if (!d || conn_hold(c, o)) {
+		vfio_dev_free(d);
+		if (o) {
+			HASH_DEL(c->ss->objs, o);
+			free(o);
+		}
+		return -ENOMEM;
+	}
+	o->vdev = d;
+	rp->handle = o->handle;
+	srv_log(c->ss->s, SRV_LOG_DEBUG, "socket: pid %d opened the VFIO device at %02x:%02x.%x",
+		c->pid, (unsigned)(rq->arg[1] >> 8) & 0xff, (unsigned)(rq->arg[1] >> 3) & 0x1f,
+		(unsigned)rq->arg[1] & 7);
+	return 0;
+}
+
 static int64_t req_serve(struct sock_conn *c, const struct sock_req *rq, struct sock_reply *rp)
 {
 	struct srv_socket *ss = c->ss;
@@ -393,22 +470,12 @@ static int64_t req_serve(struct sock_conn *c, const struct sock_req *rq, struct 
 		}
 		rp->handle = (uint64_t)srv_abi(ss->s);
 		return getpid();
-	case SOCK_OP_OPEN: {
-		struct sock_obj *o = obj_new(ss);
-		struct iofd_ctx *ctx = o ? srv_ctx_open(ss->s) : NULL;
-		if (!ctx || conn_hold(c, o)) {
-			if (ctx)
-				srv_ctx_close(ss->s, ctx);
-			if (o) {
-				HASH_DEL(ss->objs, o);
-				free(o);
-			}
-			return -ENOMEM;
-		}
-		o->ctx = ctx;
-		rp->handle = o->handle;
-		return 0;
-	}
+	case SOCK_OP_OPEN:
+		if (rq->arg[0] == SOCK_OPEN_VFIO)
+			return req_open_vfio(c, rq, rp);
+		if (rq->arg[0] != SOCK_OPEN_CONTEXT)
+			return -EINVAL;
+		return req_open_context(c, rp);
 	case SOCK_OP_CLOSE:
 		for (size_t i = 0; i < c->nheld; i++)
 			if (c->held[i] == rq->handle) {
