@@ -472,9 +472,25 @@ void iofd_ctx_put(struct iofd_ctx *ctx)
 {
 	if (--ctx->refs)
 		return;
+	/* Devices leave their HWPTs first, as VFIO's unbind makes them do: an
+	 * attachment and its HWPT hold each other, so no object would be
+	 * free of users to destroy first. */
+	struct iofd_obj *obj, *tmp;
+	bool again = true;
+	while (again) { /* a detach may destroy objects (automatic HWPTs): rescan */
+		again = false;
+		HASH_ITER(hh, ctx->objects, obj, tmp) {
+			struct iofd_device *dev = (struct iofd_device *)obj;
+			if (obj->type == IOFD_OBJ_DEVICE && dev->hwpt) {
+				iofd_device_detach(ctx, dev);
+				again = true;
+				break;
+			}
+		}
+	}
 	/* Dependents first: keep destroying objects nobody uses until none is left. */
 	while (ctx->objects) {
-		struct iofd_obj *obj, *tmp, *victim = NULL;
+		struct iofd_obj *victim = NULL;
 		HASH_ITER(hh, ctx->objects, obj, tmp) {
 			if (!obj->users) {
 				victim = obj;

@@ -444,6 +444,43 @@ static void test_no_host(void **state)
 	iofd_close(ctx);
 }
 
+/* Closing /dev/iommu with a device still attached tears everything down
+ * whatever the order objects were made in: the device leaves its HWPT
+ * first (as VFIO's unbind does), so no object is freed while another
+ * still points at it (an IOAS made before the device was bound used to
+ * be freed under its HWPT; the sanitizer build catches a regression). */
+static void test_close_with_device_attached(void **state)
+{
+	(void)state;
+	for (int order = 0; order < 2; order++) {
+		assert_int_equal(host_up(vtd_model), 0);
+		struct fx f = {0};
+		f.ctx = iofd_open(&iofd_uaccess_self, IOFD_ABI_NEWEST);
+		assert_non_null(f.ctx);
+		f.guest = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		assert_true(f.guest != MAP_FAILED);
+		struct iofd_ioas_alloc a = {.size = sizeof(a)};
+		if (order == 0) /* the IOAS first: the lowest ID */
+			assert_int_equal(ioc(f.ctx, IOFD_NR_IOAS_ALLOC, &a), 0);
+		assert_int_equal(iofd_host_bind(f.ctx, SID, &f.dev), 0);
+		if (order == 1)
+			assert_int_equal(ioc(f.ctx, IOFD_NR_IOAS_ALLOC, &a), 0);
+		f.ioas = a.out_ioas_id;
+		map_guest(&f);
+		uint32_t s2, pt;
+		assert_int_equal(hwpt_alloc(&f, f.ioas, IOFD_HWPT_ALLOC_NEST_PARENT, 0, NULL, 0, &s2),
+				 0);
+		pt = s2;
+		assert_int_equal(iofd_host_attach(f.ctx, f.dev, &pt), 0);
+		iofd_close(f.ctx);
+		/* The device was unbound with its context, so the host can go. */
+		iofd_host_fini();
+		assert_null(iofd_host_iommu());
+		munmap(f.guest, GUEST_SIZE);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_vtd_nested_stale_until_invalidated),
 		cmocka_unit_test(test_vtd_nested_errors),
 		cmocka_unit_test(test_smmu_device),
+		cmocka_unit_test(test_close_with_device_attached),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
