@@ -56,8 +56,27 @@
  *     commands go through the modelled command queue, then a CMD_SYNC;
  *   - HWPT_INVALIDATE on the nested HWPT itself: EOPNOTSUPP.
  *
- * Not modelled yet: dirty tracking (EOPNOTSUPP, as on hardware without
- * SSADS), PASID attachments.
+ * Dirty tracking (Linux's intel_iommu_domain_alloc_paging_flags /
+ * intel_pasid_setup_dirty_tracking, arm_smmu_domain_alloc_paging_flags /
+ * io-pgtable-arm's DBM quirk):
+ *   - offered (IOMMU_HW_CAP_DIRTY_TRACKING, HWPT_ALLOC_DIRTY_TRACKING)
+ *     when the hardware updates dirty state and Linux would use it: VT-d
+ *     ECAP.SMTS, ECAP.SSADS and ECAP.SMPWC (ssads_supported); SMMUv3
+ *     IDR0.HTTU = 2 and IDR0.COHACC (arm_smmu_dbm_capable).  Otherwise
+ *     HWPT_ALLOC with DIRTY_TRACKING is EOPNOTSUPP, as is DIRTY_TRACKING
+ *     with NEST_PARENT on SMMUv3 (dirty state is kept at stage 1 there);
+ *   - VT-d: the domain is a second stage; SET_DIRTY_TRACKING sets or
+ *     clears SSADE in every PASID entry using it (nested ones too) with
+ *     PASID-cache and IOTLB invalidations; reading needs tracking on
+ *     (EINVAL otherwise) and looks at D (bit 9) of the leaves;
+ *   - SMMUv3: the domain is a stage 1 whose CDs have HA and HD and whose
+ *     writable leaves have DBM from the start (a new mapping is dirty);
+ *     SET_DIRTY_TRACKING changes nothing in the hardware, and reading
+ *     looks at DBM = 1 with AP[2] = 0 (writable-dirty) at any time;
+ *   - a clearing read makes the leaves clean and invalidates them from
+ *     the IOTLB (strict, with a wait), so the next write records again.
+ *
+ * Not modelled yet: PASID attachments.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -79,6 +98,13 @@
 /* SMMUv3 IDR0 (IHI 0070 6.3.1). */
 #define HOST_SMMU_IDR0_S2P BIT(0)
 #define HOST_SMMU_IDR0_S1P BIT(1)
+/* Dirty-state capabilities: VT-d ECAP (11.4.3) and SMMUv3 IDR0 (6.3.1). */
+#define HOST_VTD_ECAP_SSADS BIT(45)  /* 45 second-stage accessed/dirty */
+#define HOST_VTD_ECAP_SMPWCS BIT(48) /* 48 scalable-mode page-walk coherency */
+#define HOST_SMMU_IDR0_COHACC BIT(4)
+#define HOST_SMMU_IDR0_HTTU GENMASK(7, 6) /* 2: Access flag and dirty state */
+#define HOST_SMMU_IDR0_CD2L BIT(19)
+#define HOST_SMMU_IDR1_SSIDSIZE GENMASK(10, 6)
 /* STE words 0 and 1 (IHI 0070 5.2): what a guest may set through iommufd. */
 #define SMMU_STE0_V BIT(0)
 #define SMMU_STE0_CONFIG GENMASK(3, 1)
@@ -131,6 +157,7 @@ struct host_domain {
 	struct iofd_hwpt_vtd_s1 s1; /* VT-d nested: what the guest asked for */
 	struct iofd_viommu *viommu; /* SMMUv3 nested: made through it */
 	uint64_t ste[2];            /* SMMUv3 nested: the guest STE as kept */
+	bool tracking;              /* paging: SET_DIRTY_TRACKING turned it on */
 };
 
 static const struct iofd_domain_ops host_paging_ops;
@@ -318,10 +345,46 @@ static void host_unmap(struct iofd_domain *d, uint64_t iova, uint64_t len)
 	replay_event(&ev);
 }
 
+/* VT-d turns SSADE on or off; arm-smmu-v3 records all along
+ * (arm_smmu_set_dirty_tracking writes nothing). */
 static int host_set_dirty_tracking(struct iofd_domain *d, bool enable)
 {
-	(void)d, (void)enable;
-	return -EOPNOTSUPP;
+	struct host_domain *h = hdom(d);
+	if (!d->dirty_ops)
+		return -EOPNOTSUPP;
+	if (!host->smmu) {
+		int rc = ims_replay_domain_set_dirty(host->rp, h->id, enable, host->err,
+						     sizeof(host->err));
+		if (rc) {
+			fprintf(stderr, "iommusim: host driver: %s\n", host->err);
+			return rc;
+		}
+	}
+	h->tracking = enable;
+	return 0;
+}
+
+/* Read (and clear) the leaves' dirty state over [iova, iova + len).  As
+ * intel_iommu_read_and_clear_dirty, VT-d refuses a read into a bitmap with
+ * tracking off (a clearing pass without one, as iommufd makes before
+ * turning tracking on, goes ahead); arm-smmu-v3 reads at any time. */
+static int host_read_and_clear_dirty(struct iofd_domain *d, uint64_t iova, uint64_t len,
+				     bool no_clear,
+				     void (*record)(void *arg, uint64_t iova, uint64_t size),
+				     void *arg)
+{
+	struct host_domain *h = hdom(d);
+	if (!d->dirty_ops)
+		return -EOPNOTSUPP;
+	if (!host->smmu && record && !h->tracking)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	int rc = ims_replay_domain_read_dirty(host->rp, h->id, iova, iova + len - 1, !no_clear,
+					      record, arg, host->err, sizeof(host->err));
+	if (rc)
+		fprintf(stderr, "iommusim: host driver: %s\n", host->err);
+	return rc;
 }
 
 static void host_domain_free(struct iofd_domain *d)
@@ -336,6 +399,7 @@ static const struct iofd_domain_ops host_paging_ops = {
 	.map = host_map,
 	.unmap = host_unmap,
 	.set_dirty_tracking = host_set_dirty_tracking,
+	.read_and_clear_dirty = host_read_and_clear_dirty,
 	.free = host_domain_free,
 };
 
@@ -353,6 +417,19 @@ static uint64_t cfg_pgsizes(const struct ims_pt_cfg *cfg)
 	return sizes;
 }
 
+/* Does the hardware record dirty state the way Linux uses it?  VT-d
+ * (ssads_supported): scalable mode, ECAP.SSADS and ECAP.SMPWC; SMMUv3
+ * (arm_smmu_dbm_capable): IDR0.HTTU = 2 (Access flag and dirty state) and
+ * IDR0.COHACC, with stage 1 to keep it in. */
+static bool host_dirty_capable(void)
+{
+	if (host->smmu)
+		return FIELD_GET(HOST_SMMU_IDR0_HTTU, host->idr[0]) == 2 &&
+		       (host->idr[0] & HOST_SMMU_IDR0_COHACC) && (host->idr[0] & HOST_SMMU_IDR0_S1P);
+	return (host->ecap & HOST_VTD_ECAP_SMTS) && (host->ecap & HOST_VTD_ECAP_SSADS) &&
+	       (host->ecap & HOST_VTD_ECAP_SMPWCS);
+}
+
 static bool host_nesting(void)
 {
 	if (host->smmu)
@@ -368,8 +445,10 @@ static int host_domain_alloc_paging(struct iofd_device *dev, uint32_t flags,
 	bool parent = flags & IOFD_HWPT_ALLOC_NEST_PARENT;
 	if (flags & ~(IOFD_HWPT_ALLOC_NEST_PARENT | IOFD_HWPT_ALLOC_DIRTY_TRACKING))
 		return -EOPNOTSUPP;
-	if (flags & IOFD_HWPT_ALLOC_DIRTY_TRACKING)
-		return -EOPNOTSUPP; /* no dirty-bit model */
+	bool dirty = flags & IOFD_HWPT_ALLOC_DIRTY_TRACKING;
+	/* SMMUv3 keeps dirty state at stage 1 only (arm_smmu_domain_alloc_paging_flags). */
+	if (dirty && (!host_dirty_capable() || (host->smmu && parent)))
+		return -EOPNOTSUPP;
 	if (parent && !host_nesting())
 		return -EOPNOTSUPP;
 	struct host_domain *h = calloc(1, sizeof(*h));
@@ -389,6 +468,13 @@ static int host_domain_alloc_paging(struct iofd_device *dev, uint32_t flags,
 	h->dom.pgsize_bitmap = cfg_pgsizes(&cfg);
 	h->dom.nest_parent = parent;
 	h->dom.driver = &iofd_host_driver;
+	h->dom.dirty_ops = dirty;
+	/* arm-smmu-v3: HA/HD in the CD and DBM in every writable leaf from the start. */
+	if (dirty && host->smmu &&
+	    ims_replay_domain_set_dirty(host->rp, h->id, true, host->err, sizeof(host->err))) {
+		host_domain_free(&h->dom);
+		return -EOPNOTSUPP;
+	}
 	*out = &h->dom;
 	return 0;
 }
@@ -553,7 +639,8 @@ static int host_hw_info(struct iofd_device *dev, void *buf, uint32_t *len, uint3
 static bool host_capable(struct iofd_device *dev, enum iofd_cap cap)
 {
 	(void)dev;
-	return cap == IOFD_CAP_CACHE_COHERENCY;
+	return cap == IOFD_CAP_CACHE_COHERENCY ||
+	       (cap == IOFD_CAP_DIRTY_TRACKING && host_dirty_capable());
 }
 
 static void host_device_release(struct iofd_device *dev)

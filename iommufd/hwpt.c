@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "iommufd/iofd_int.h"
 
@@ -209,11 +210,36 @@ int iofd_hwpt_set_dirty_tracking(struct iofd_ucmd *uc)
 	return d->ops->set_dirty_tracking(d, enable);
 }
 
+/* Bits are gathered in a window of the caller's bitmap and written back
+ * with one read-modify-write of the window (the caller's other bits stay
+ * as they are), not one user copy per bit. */
+#define DIRTY_WINDOW 512 /* bytes: 4096 pages */
+
 struct dirty_bitmap {
 	struct iofd_ctx *ctx;
 	uint64_t iova, last, page_size, data;
 	int rc;
+	uint64_t win_start; /* the window's first byte, from data */
+	size_t win_len;     /* bytes up to the last one with a bit; 0: empty */
+	uint8_t win[DIRTY_WINDOW];
 };
+
+static void dirty_flush(struct dirty_bitmap *b)
+{
+	const struct iofd_uaccess *ua = b->ctx->ua;
+	uint8_t cur[DIRTY_WINDOW];
+	if (b->win_len && !b->rc) {
+		if (ua->read(ua->opaque, b->data + b->win_start, cur, b->win_len)) {
+			b->rc = -EFAULT;
+		} else {
+			for (size_t i = 0; i < b->win_len; i++)
+				cur[i] |= b->win[i];
+			if (ua->write(ua->opaque, b->data + b->win_start, cur, b->win_len))
+				b->rc = -EFAULT;
+		}
+	}
+	b->win_len = 0;
+}
 
 /* Set the bits of [iova, iova + size) in the caller's bitmap. */
 static void dirty_record(void *arg, uint64_t iova, uint64_t size)
@@ -228,17 +254,16 @@ static void dirty_record(void *arg, uint64_t iova, uint64_t size)
 		last = b->last;
 	for (uint64_t bit = (iova - b->iova) / b->page_size; bit <= (last - b->iova) / b->page_size;
 	     bit++) {
-		uint64_t addr = b->data + bit / 8;
-		uint8_t byte;
-		if (b->ctx->ua->read(b->ctx->ua->opaque, addr, &byte, 1)) {
-			b->rc = -EFAULT;
-			return;
+		uint64_t byte = bit / 8;
+		if (b->win_len && (byte < b->win_start || byte - b->win_start >= DIRTY_WINDOW))
+			dirty_flush(b);
+		if (!b->win_len) {
+			b->win_start = byte;
+			memset(b->win, 0, sizeof(b->win));
 		}
-		byte |= (uint8_t)(1u << (bit % 8));
-		if (b->ctx->ua->write(b->ctx->ua->opaque, addr, &byte, 1)) {
-			b->rc = -EFAULT;
-			return;
-		}
+		if (byte - b->win_start >= b->win_len)
+			b->win_len = (size_t)(byte - b->win_start) + 1;
+		b->win[byte - b->win_start] |= (uint8_t)(1u << (bit % 8));
 	}
 }
 
@@ -266,7 +291,8 @@ int iofd_hwpt_get_dirty_bitmap(struct iofd_ucmd *uc)
 	struct iofd_domain *d = hwpt->domain;
 	if (!d->dirty_ops || !d->ops->read_and_clear_dirty)
 		return -EOPNOTSUPP;
-	struct dirty_bitmap b = {uc->ctx, cmd->iova, last, cmd->page_size, cmd->data, 0};
+	struct dirty_bitmap b = {.ctx = uc->ctx, .iova = cmd->iova, .last = last,
+				 .page_size = cmd->page_size, .data = cmd->data};
 	bool no_clear = cmd->flags & IOFD_HWPT_GET_DIRTY_BITMAP_NO_CLEAR;
 	/* Walk the areas that run on from iova without a gap, stopping at the
 	 * first gap; as in Linux 6.12, neither the gap nor a driver error
@@ -282,6 +308,7 @@ int iofd_hwpt_get_dirty_bitmap(struct iofd_ucmd *uc)
 			break;
 		want = l + 1;
 	}
+	dirty_flush(&b);
 	return b.rc;
 }
 

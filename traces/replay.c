@@ -90,6 +90,16 @@
  * 2 (its leaves copied) if no device uses it yet.  Guest domains with a
  * PASID on SMMUv3 (a guest CD table) are not modelled (-EOPNOTSUPP).
  *
+ * Dirty state of host domains (ims_replay_domain_set_dirty /
+ * ims_replay_domain_read_dirty, for iommufd's host driver): VT-d
+ * second-stage domains get SSADE in their PASID entries (and those of
+ * nested domains over them), with PASID-cache and IOTLB invalidations;
+ * SMMUv3 stage-1 domains get CD.HA/HD and DBM in their writable leaves.
+ * Reading walks the domain's own tables straight from memory, and
+ * cleaning (D = 0 / AP[2] = 1) is followed by a leaf-only range
+ * invalidation and a wait, as a driver's read_and_clear_dirty and the
+ * IOTLB sync after it.
+ *
  * Determinism: no randomness is needed (the seed is kept for models that
  * will), domains and devices are visited in creation order, and no host
  * address reaches the simulated machine.
@@ -120,6 +130,7 @@
 #define VTD_ECAP_SRS BIT(31)             /* 31 supervisor requests */
 #define VTD_ECAP_PASID BIT(40)           /* 40 PASID */
 #define VTD_ECAP_SMTS BIT(43)            /* 43 scalable mode */
+#define VTD_ECAP_SSADS BIT(45)           /* 45 second-stage accessed/dirty */
 #define VTD_RTADDR_TTM GENMASK(11, 10)   /* 11:10 translation table mode */
 #define VTD_TTM_SCALABLE 1
 #define VTD_IQA_DW BIT(11)               /* 11 256-bit descriptors */
@@ -137,6 +148,8 @@
 #define SMMU_IDR0_MSI BIT(13)            /* 13 */
 #define SMMU_IDR0_CD2L BIT(19)           /* 19 */
 #define SMMU_IDR0_ST_LEVEL GENMASK(28, 27) /* 28:27 */
+#define SMMU_IDR0_HTTU GENMASK(7, 6)     /* 7:6 2: Access flag and dirty state */
+#define SMMU_HTTU_AD 2
 #define SMMU_IDR1_SIDSIZE GENMASK(5, 0)  /* 5:0 */
 #define SMMU_IDR1_SSIDSIZE GENMASK(10, 6) /* 10:6 */
 #define SMMU_IDR1_EVENTQS GENMASK(20, 16) /* 20:16 */
@@ -185,6 +198,7 @@ struct domain {
 	uint64_t gpa_end;
 	uint64_t cd_gpa;         /* SMMUv3 nested: the guest's CD */
 	bool guest;              /* nested: the guest built stage 1 (ims_replay_domain_new) */
+	bool dirty;              /* hardware dirty-state recording on (ims_replay_domain_set_dirty) */
 	struct ims_replay_guest g;
 	struct attach *att;
 	unsigned natt, catt;
@@ -1232,6 +1246,13 @@ static int vtd_attach(struct ims_replay *rp, const struct ims_event *ev, struct 
 		if ((rc = put(rp, SD_PE, pe, false, f, n)))
 			return rc;
 	}
+	/* A second stage recording dirty state: SSADE in this entry too (9.6). */
+	if ((d->kind == DK_S2 && d->dirty) || (d->kind == DK_NESTED && d->parent->dirty)) {
+		struct fv f = { "SSADE", 1 };
+
+		if ((rc = put(rp, SD_PE, pe, true, &f, 1)))
+			return rc;
+	}
 	if (old)
 		return vtd_flush_entry(rp, old, pasid);
 	return vtd_cfg_flush_new(rp, v->sid, d->id, pasid, false);
@@ -1330,9 +1351,12 @@ static int smmu_put_cd(struct ims_replay *rp, uint64_t pa, struct domain *d)
 		{ "V", 1 },   { "AA64", 1 }, { "T0SZ", 64u - d->cfg.ia_bits }, { "TG0", 0 },
 		{ "EPD1", 1 }, { "IPS", rp->oas_code }, { "A", 1 }, { "R", 1 },
 		{ "ASID", d->id }, { "TTB0", d->cfg.root },
+		/* Hardware Access flag and dirty state updates (5.4), as Linux's
+		 * arm_smmu_make_s1_cd sets them for a dirty-tracking domain. */
+		{ "HA", 1 }, { "HD", 1 },
 	};
 
-	return put(rp, SD_CD, pa, false, f, IMS_ARRAY_SIZE(f));
+	return put(rp, SD_CD, pa, false, f, IMS_ARRAY_SIZE(f) - (d->dirty ? 0 : 2));
 }
 
 /* The guest STE fields a nested STE takes over (IHI 0070 5.2; the fields
@@ -1649,6 +1673,15 @@ static unsigned perm_of(const struct ims_event *ev)
  * on, so the replay sets it after mapping.
  */
 #define VMSA_S1_NG BIT(11)
+/*
+ * Dirty state (Arm ARM D8.5.4): with CD.HA and CD.HD, a stage-1 leaf with
+ * DBM (bit 51) set is writable; AP[2] (bit 7) = 1 says writable-clean and
+ * the first write clears it (writable-dirty).  Linux's io-pgtable maps
+ * writable leaves of a dirty-tracking domain with DBM and AP[2] = 0, so a
+ * new mapping starts dirty until software cleans it.
+ */
+#define VMSA_DBM BIT(51)
+#define VMSA_S1_AP2 BIT(7)
 
 /* The physical address of the leaf entry mapping iova in d (0 if none). */
 static uint64_t leaf_entry_pa(struct ims_replay *rp, struct domain *d, uint64_t iova)
@@ -1697,9 +1730,10 @@ static int map_one(struct ims_replay *rp, struct domain *d, uint64_t iova, uint6
 	}
 	if (!rc && rp->smmu && d->kind != DK_S2) {
 		uint64_t at = leaf_entry_pa(rp, d, iova), e;
+		uint64_t set = VMSA_S1_NG | (d->dirty && (perm & (IMS_PERM_W | IMS_PERM_PW)) ? VMSA_DBM : 0);
 
 		if (at && ims_mem_read64(rp->mem, at, &e) == IMS_MEM_OK)
-			ims_mem_write64(rp->mem, at, e | VMSA_S1_NG);
+			ims_mem_write64(rp->mem, at, e | set);
 	}
 	return rc;
 }
@@ -1897,6 +1931,321 @@ static int ev_write(struct ims_replay *rp, const struct ims_event *ev)
 	if (ims_mem_write(rp->mem, ev->pa, b, 8) != IMS_MEM_OK)
 		return fail(rp, -EFAULT, "write: 0x%llx aborted", (unsigned long long)ev->pa);
 	return 0;
+}
+
+/* ---- Dirty state of host domains (iommufd's dirty tracking) ---- */
+
+/*
+ * Which domains record dirty state, as Linux drives the hardware: VT-d
+ * second-stage domains (SSADE, spec 3.7.2; Linux 6.x allocates dirty-tracking
+ * domains on the second stage), SMMUv3 stage-1 domains (CD.HA/HD with DBM
+ * leaves, arm-smmu-v3's IO_PGTABLE_QUIRK_ARM_HD).
+ */
+static bool dirty_kind(const struct ims_replay *rp, const struct domain *d)
+{
+	return rp->smmu ? d->kind == DK_S1 : d->kind == DK_S2;
+}
+
+/* The hardware can update dirty state: ECAP.SSADS (11.4.3) / IDR0.HTTU = 2 (6.3.1). */
+static bool dirty_capable(const struct ims_replay *rp)
+{
+	if (rp->smmu)
+		return FIELD_GET(SMMU_IDR0_HTTU, rp->idr[0]) == SMMU_HTTU_AD;
+	return rp->ecap & VTD_ECAP_SSADS;
+}
+
+/* VT-d second-stage leaf bit 9: D, set by hardware on a write with SSADE (9.8, 3.7.2). */
+#define VTD_SS_D BIT(9)
+
+/* Does leaf entry e say it was written (and the write was recorded)? */
+static bool leaf_is_dirty(const struct ims_replay *rp, uint64_t e)
+{
+	if (rp->smmu)
+		return (e & VMSA_DBM) && !(e & VMSA_S1_AP2); /* writable-dirty */
+	return e & VTD_SS_D;
+}
+
+/* e made clean: D cleared, or AP[2] set (writable-clean, D8.5.4). */
+static uint64_t leaf_clean(const struct ims_replay *rp, uint64_t e)
+{
+	return rp->smmu ? e | VMSA_S1_AP2 : e & ~VTD_SS_D;
+}
+
+/* A visit of one leaf: where its entry is, its value, the IOVA its page
+ * starts at and log2 of the page size. */
+typedef int (*leaf_visit_fn)(struct ims_replay *rp, uint64_t pa, uint64_t e, uint64_t va,
+			     unsigned lg2, void *arg);
+
+#define LEAF_CHUNK 512 /* entries read at once */
+
+/*
+ * Visit each leaf of host domain d's tables that maps part of [first,
+ * last], reading entries as software reads its own tables: straight from
+ * memory, a chunk of a table at a time, with no A/D updates and no caches.
+ * Every format here has 8-byte little-endian entries.
+ */
+static int leaf_walk(struct ims_replay *rp, const struct domain *d, uint64_t table,
+		     unsigned level, uint64_t va, uint64_t first, uint64_t last, leaf_visit_fn fn,
+		     void *arg)
+{
+	const struct ims_pt_cfg *c = &d->cfg;
+	unsigned shift = ims_pt_level_shift(c, level);
+	uint64_t nent = UINT64_C(1) << ims_pt_level_bits(c, level);
+	uint64_t i = first > va ? (first - va) >> shift : 0;
+	uint64_t end = ((last - va) >> shift) + 1;
+	uint64_t buf[LEAF_CHUNK];
+	int rc;
+
+	if (end > nent)
+		end = nent;
+	while (i < end) {
+		unsigned n = end - i < LEAF_CHUNK ? (unsigned)(end - i) : LEAF_CHUNK;
+
+		if (ims_mem_read(rp->mem, table + 8 * i, buf, 8 * (size_t)n) != IMS_MEM_OK)
+			return fail(rp, -EFAULT, "cannot read a table of domain %u at 0x%llx", d->id,
+				    (unsigned long long)(table + 8 * i));
+		for (unsigned k = 0; k < n; k++, i++) {
+			uint64_t a = va + (i << shift);
+			struct ims_pte pte;
+
+			if (!buf[k])
+				continue;
+			c->fmt->decode(c, level, buf[k], &pte);
+			if (pte.kind == IMS_PTE_LEAF)
+				rc = fn(rp, table + 8 * i, buf[k], a, pte.size_lg2, arg);
+			else if (pte.kind == IMS_PTE_TABLE && level > 0)
+				rc = leaf_walk(rp, d, pte.addr, level - 1, a, first, last, fn, arg);
+			else
+				rc = 0;
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int walk_all(struct ims_replay *rp, const struct domain *d, uint64_t first,
+		    uint64_t last, leaf_visit_fn fn, void *arg)
+{
+	return leaf_walk(rp, d, d->cfg.root, d->cfg.levels - 1u, 0, first, last, fn, arg);
+}
+
+static int write_entry(struct ims_replay *rp, uint64_t pa, uint64_t e)
+{
+	if (ims_mem_write64(rp->mem, pa, e) != IMS_MEM_OK)
+		return fail(rp, -EFAULT, "cannot write the entry at 0x%llx", (unsigned long long)pa);
+	return 0;
+}
+
+/*
+ * VT-d: SSADE = on in every PASID entry that walks d's second stage (its
+ * own attachments and those of nested domains over it), each followed by
+ * a PASID-selective PASID-cache invalidation and a domain-selective IOTLB
+ * invalidation of the entry's DID, as Linux's
+ * intel_pasid_setup_dirty_tracking does (spec 6.5.2.1, 6.5.2.2; table
+ * "Guidance to Software for Invalidations").  The caller waits.
+ */
+static int vtd_put_ssade(struct ims_replay *rp, struct domain *d, bool on)
+{
+	struct vtd_range dsi = { .page = false };
+	struct fv f = { "SSADE", on };
+
+	for (unsigned i = 0; i < rp->ndom; i++) {
+		struct domain *x = rp->dorder[i];
+
+		if (x != d && x->parent != d)
+			continue;
+		for (unsigned k = 0; k < x->natt; k++) {
+			struct device *v = dev_get(rp, x->att[k].dev);
+			uint32_t pasid = x->att[k].has_pasid ? x->att[k].pasid : 0;
+			uint64_t pe = 0, w[2];
+			int rc;
+
+			if (!v)
+				return fail(rp, -ENOMEM, "out of memory");
+			if ((rc = vtd_pasid_entry_pa(rp, v, pasid, &pe)) ||
+			    (rc = put(rp, SD_PE, pe, true, &f, 1)))
+				return rc;
+			vtd_desc_pc_pasid(w, (uint16_t)x->id, pasid);
+			if ((rc = cmd(rp, w)) || (rc = vtd_iotlb_did(rp, x->id, &dsi)))
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* SMMUv3: rewrite every CD of d (HA/HD follow d->dirty), CMD_CFGI_CD each. */
+static int smmu_put_cds(struct ims_replay *rp, struct domain *d)
+{
+	for (unsigned k = 0; k < d->natt; k++) {
+		struct device *v = dev_get(rp, d->att[k].dev);
+		uint32_t ssid = d->att[k].has_pasid ? d->att[k].pasid : 0;
+		uint64_t cd = 0, w[2];
+		int rc;
+
+		if (!v)
+			return fail(rp, -ENOMEM, "out of memory");
+		if ((rc = smmu_cd_pa(rp, v, ssid, &cd)) || (rc = smmu_put_cd(rp, cd, d)))
+			return rc;
+		smmu_cmd_cfgi_cd(w, v->sid, ssid, true);
+		if ((rc = cmd(rp, w)))
+			return rc;
+	}
+	return 0;
+}
+
+/* Writable stage-1 leaves (AP[2] = 0) get DBM: writable-dirty, as Linux maps them. */
+static int dbm_set_fn(struct ims_replay *rp, uint64_t pa, uint64_t e, uint64_t va, unsigned lg2,
+		      void *arg)
+{
+	(void)va, (void)lg2, (void)arg;
+	if ((e & VMSA_S1_AP2) || (e & VMSA_DBM))
+		return 0;
+	return write_entry(rp, pa, e | VMSA_DBM);
+}
+
+/* Leaves with DBM become plainly writable again (DBM = 0, AP[2] = 0). */
+static int dbm_clear_fn(struct ims_replay *rp, uint64_t pa, uint64_t e, uint64_t va,
+			unsigned lg2, void *arg)
+{
+	(void)va, (void)lg2, (void)arg;
+	if (!(e & VMSA_DBM))
+		return 0;
+	return write_entry(rp, pa, e & ~(VMSA_DBM | VMSA_S1_AP2));
+}
+
+/*
+ * SMMUv3 stage 1.  On: the CDs first (so that writable-clean leaves stay
+ * writable), then DBM in the leaves.  Off: the leaves first, then the CDs.
+ * Then the ASID's TLB entries go.  The caller waits.
+ */
+static int smmu_set_dirty(struct ims_replay *rp, struct domain *d, bool on)
+{
+	int rc;
+
+	d->dirty = on;
+	if (on)
+		rc = smmu_put_cds(rp, d);
+	else
+		rc = walk_all(rp, d, 0, UINT64_MAX, dbm_clear_fn, NULL);
+	if (!rc && on)
+		rc = walk_all(rp, d, 0, UINT64_MAX, dbm_set_fn, NULL);
+	else if (!rc)
+		rc = smmu_put_cds(rp, d);
+	if (!rc)
+		rc = inv_domain_all(rp, d, false, 0);
+	return rc;
+}
+
+int ims_replay_domain_set_dirty(struct ims_replay *rp, uint32_t id, bool on, char *err,
+				size_t errlen)
+{
+	struct domain *d = dom_find(rp, id);
+	int rc;
+
+	rp->err = err;
+	rp->errlen = errlen;
+	if (!d) {
+		rc = fail(rp, -ENOENT, "domain %u does not exist", id);
+	} else if (!dirty_kind(rp, d)) {
+		rc = fail(rp, -EOPNOTSUPP,
+			  "unimplemented: dirty state of domain %u (VT-d: second-stage domains; "
+			  "SMMUv3: stage-1 domains)",
+			  id);
+	} else if (!dirty_capable(rp)) {
+		rc = fail(rp, -EOPNOTSUPP,
+			  "the model has no hardware dirty state (VT-d ECAP.SSADS, SMMUv3 "
+			  "IDR0.HTTU = 2)");
+	} else if (d->dirty == on) {
+		rc = 0;
+	} else {
+		if (rp->smmu) {
+			rc = smmu_set_dirty(rp, d, on);
+		} else {
+			d->dirty = on;
+			rc = vtd_put_ssade(rp, d, on);
+		}
+		if (!rc && rp->pending)
+			rc = sync_and_run(rp);
+		if (rc) {
+			/* Put back what was there; the first error is the one reported. */
+			char *keep = rp->err;
+
+			rp->err = NULL;
+			if (rp->smmu)
+				smmu_set_dirty(rp, d, !on);
+			else {
+				d->dirty = !on;
+				vtd_put_ssade(rp, d, !on);
+			}
+			if (rp->pending)
+				sync_and_run(rp);
+			rp->err = keep;
+		}
+	}
+	rp->err = NULL;
+	return rc;
+}
+
+struct dirty_read {
+	void (*record)(void *arg, uint64_t iova, uint64_t size);
+	void *arg;
+	bool clear;
+	struct runs rs; /* the leaves cleaned */
+};
+
+static int dirty_read_fn(struct ims_replay *rp, uint64_t pa, uint64_t e, uint64_t va,
+			 unsigned lg2, void *arg)
+{
+	struct dirty_read *r = arg;
+	int rc;
+
+	if (!leaf_is_dirty(rp, e))
+		return 0;
+	if (r->record)
+		r->record(r->arg, va, UINT64_C(1) << lg2);
+	if (!r->clear)
+		return 0;
+	if ((rc = write_entry(rp, pa, leaf_clean(rp, e))))
+		return rc;
+	return runs_add(&r->rs, va, lg2) ? fail(rp, -ENOMEM, "out of memory") : 0;
+}
+
+int ims_replay_domain_read_dirty(struct ims_replay *rp, uint32_t id, uint64_t iova,
+				 uint64_t last, bool clear,
+				 void (*record)(void *arg, uint64_t iova, uint64_t size), void *arg,
+				 char *err, size_t errlen)
+{
+	struct domain *d = dom_find(rp, id);
+	struct dirty_read r = { .record = record, .arg = arg, .clear = clear };
+	int rc, rc2 = 0;
+
+	rp->err = err;
+	rp->errlen = errlen;
+	if (!d) {
+		rc = fail(rp, -ENOENT, "domain %u does not exist", id);
+	} else if (!dirty_kind(rp, d)) {
+		rc = fail(rp, -EOPNOTSUPP, "unimplemented: dirty state of domain %u", id);
+	} else if (iova > last) {
+		rc = fail(rp, -EINVAL, "range 0x%llx-0x%llx is empty", (unsigned long long)iova,
+			  (unsigned long long)last);
+	} else {
+		rc = walk_all(rp, d, iova, last, dirty_read_fn, &r);
+		/*
+		 * The IOTLB may hold cleaned pages with their write already
+		 * done (a write through such an entry would not walk, so not
+		 * record): invalidate what was cleaned, leaf-only, and wait.
+		 */
+		if (r.rs.n)
+			rc2 = inv_ranges(rp, d, &r.rs, true, false, false, 0);
+		if (!rc2 && rp->pending)
+			rc2 = sync_and_run(rp);
+		if (!rc)
+			rc = rc2;
+	}
+	free(r.rs.r);
+	rp->err = NULL;
+	return rc;
 }
 
 int ims_replay_event(struct ims_replay *rp, const struct ims_event *ev, char *err, size_t errlen)

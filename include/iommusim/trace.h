@@ -202,6 +202,43 @@ int ims_replay_domain_free(struct ims_replay *rp, uint32_t id);
 /* The table configuration of domain id (nested: the guest's stage 1). */
 int ims_replay_domain_cfg(const struct ims_replay *rp, uint32_t id, struct ims_pt_cfg *cfg);
 
+/*
+ * Hardware dirty-state recording of host domain id on or off, written as a
+ * driver writes it (iommufd's dirty tracking):
+ *   VT-d second-stage domain: SSADE (spec 9.6, 3.7.2) in every PASID entry
+ *     walking it, its own attachments' and those of nested domains over
+ *     it, each with a PASID-selective PASID-cache and a domain-selective
+ *     IOTLB invalidation, then a wait (Linux intel_pasid_setup_dirty_tracking);
+ *     later attachments get SSADE too.
+ *   SMMUv3 stage-1 domain: HA and HD in its CDs (IHI 0070 5.4) with
+ *     CMD_CFGI_CD, DBM (bit 51) in its writable leaves, which makes them
+ *     writable-dirty (Arm ARM D8.5.4), and in every writable leaf mapped
+ *     later, then CMD_TLBI_NH_ASID and CMD_SYNC (Linux's
+ *     IO_PGTABLE_QUIRK_ARM_HD).  Off takes DBM out and leaves the pages
+ *     plainly writable.
+ * 0; -ENOENT; -EOPNOTSUPP for other kinds of domains or when the model
+ * cannot update dirty state (ECAP.SSADS, IDR0.HTTU != 2), with nothing
+ * changed; or a queue error, after which the previous setting is rewritten.
+ */
+int ims_replay_domain_set_dirty(struct ims_replay *rp, uint32_t id, bool on, char *err,
+				size_t errlen);
+/*
+ * Read the dirty state of domain id's leaves over [iova, last], as a driver
+ * reads its own tables (straight from memory): record(arg, page_iova,
+ * page_size) for each leaf mapping part of the range that says written
+ * (VT-d second stage: D, bit 9; SMMUv3 stage 1: DBM = 1 and AP[2] = 0).
+ * With clear, each such leaf is made clean (D = 0; AP[2] = 1) and the
+ * cleaned pages are invalidated from the IOTLB (leaf-only range commands,
+ * then a wait), so that the next write walks and records again.  Whether
+ * recording is on is not checked: that is the caller's policy.  0, -ENOENT,
+ * -EINVAL (iova > last), -EOPNOTSUPP (a domain kind without dirty state),
+ * -EFAULT (table memory missing).
+ */
+int ims_replay_domain_read_dirty(struct ims_replay *rp, uint32_t id, uint64_t iova,
+				 uint64_t last, bool clear,
+				 void (*record)(void *arg, uint64_t iova, uint64_t size), void *arg,
+				 char *err, size_t errlen);
+
 /* ---- IOVA allocation (traces/iova.c) ---- */
 
 /*
