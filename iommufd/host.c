@@ -56,6 +56,26 @@
  *     commands go through the modelled command queue, then a CMD_SYNC;
  *   - HWPT_INVALIDATE on the nested HWPT itself: EOPNOTSUPP.
  *
+ * PASID attachments (Linux 6.15's set_dev_pasid: intel_iommu_set_dev_pasid,
+ * arm_smmu_set_pasid):
+ *   - a device gets max_pasid_log2 from the hardware, within what the
+ *     replay's tables hold: VT-d needs ECAP.SMTS and ECAP.PASID and has
+ *     ECAP.PSS + 1 bits (11.4.3), at most 15 (the replay's PASID directory,
+ *     PDTS 2); SMMUv3 needs IDR0.S1P and has IDR1.SSIDSIZE bits, at most 6
+ *     (a linear CD table) or 15 (two levels, IDR0.CD2L);
+ *   - HWPT_ALLOC takes IOMMU_HWPT_ALLOC_PASID when the device has PASIDs
+ *     (else EOPNOTSUPP), for paging and VT-d nested HWPTs; SMMUv3 nested
+ *     HWPTs (a guest STE) take no flag;
+ *   - attaching PASID p writes the VT-d scalable-mode PASID-table entry p
+ *     (PGTT second-stage, or nested with the guest's first stage) or the
+ *     SMMUv3 CD at SSID p (stage-1 domains only: a stage-2 domain, or a
+ *     StreamID whose STE is not a CD-table STE, is EINVAL, as Linux's
+ *     arm_smmu_set_pasid), then the PASID-cache / CFGI_CD invalidation;
+ *     replacing flushes what the old domain left cached; detaching clears
+ *     the entry and flushes (intel_pasid_tear_down_entry,
+ *     arm_smmu_clear_cd);
+ *   - iofd_host_dma_pasid issues DMA tagged with the PASID / SubstreamID.
+ *
  * Dirty tracking (Linux's intel_iommu_domain_alloc_paging_flags /
  * intel_pasid_setup_dirty_tracking, arm_smmu_domain_alloc_paging_flags /
  * io-pgtable-arm's DBM quirk):
@@ -75,8 +95,6 @@
  *     looks at DBM = 1 with AP[2] = 0 (writable-dirty) at any time;
  *   - a clearing read makes the leaves clean and invalidates them from
  *     the IOTLB (strict, with a wait), so the next write records again.
- *
- * Not modelled yet: PASID attachments.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -88,6 +106,7 @@
 #include "engine/bits.h"
 #include "iommufd/iofd_int.h"
 #include <iommusim/iommusim.h>
+#include <iommusim/smmuv3.h>
 
 /* VT-d CAP_REG (11.4.2) and ECAP_REG (11.4.3) bits the driver consults. */
 #define HOST_VTD_CAP_FS5LP BIT(60)   /* 60 first-stage 5-level paging */
@@ -95,6 +114,9 @@
 #define HOST_VTD_ECAP_SRS BIT(31)    /* 31 supervisor requests */
 #define HOST_VTD_ECAP_EAFS BIT(34)   /* 34 extended accessed flag */
 #define HOST_VTD_ECAP_SMTS BIT(43)   /* 43 scalable mode */
+#define HOST_VTD_ECAP_PSS GENMASK(39, 35) /* 39:35 PASID size supported - 1 */
+#define HOST_VTD_ECAP_PASID BIT(40)  /* 40 PASID */
+#define HOST_VTD_PASID_MAX_LG2 15    /* the replay's PASID directory (PDTS 2) */
 /* SMMUv3 IDR0 (IHI 0070 6.3.1). */
 #define HOST_SMMU_IDR0_S2P BIT(0)
 #define HOST_SMMU_IDR0_S1P BIT(1)
@@ -132,6 +154,7 @@
 struct host_dev {
 	UT_hash_handle hh;
 	uint32_t sid;
+	struct iofd_device *dev;
 };
 
 struct host_system {
@@ -438,12 +461,33 @@ static bool host_nesting(void)
 	return (host->ecap & HOST_VTD_ECAP_SMTS) && (host->ecap & HOST_VTD_ECAP_NEST);
 }
 
+/* The PASID width a device behind this IOMMU gets (see the header). */
+static unsigned host_pasid_lg2(void)
+{
+	unsigned bits, max;
+	if (host->smmu) {
+		if (!(host->idr[0] & HOST_SMMU_IDR0_S1P))
+			return 0;
+		bits = (unsigned)FIELD_GET(HOST_SMMU_IDR1_SSIDSIZE, host->idr[1]);
+		max = (host->idr[0] & HOST_SMMU_IDR0_CD2L) && bits > 6 ? 15 : 6;
+	} else {
+		if (!(host->ecap & HOST_VTD_ECAP_SMTS) || !(host->ecap & HOST_VTD_ECAP_PASID))
+			return 0;
+		bits = (unsigned)FIELD_GET(HOST_VTD_ECAP_PSS, host->ecap) + 1;
+		max = HOST_VTD_PASID_MAX_LG2;
+	}
+	return bits < max ? bits : max;
+}
+
 static int host_domain_alloc_paging(struct iofd_device *dev, uint32_t flags,
 				    struct iofd_domain **out)
 {
 	(void)dev;
 	bool parent = flags & IOFD_HWPT_ALLOC_NEST_PARENT;
-	if (flags & ~(IOFD_HWPT_ALLOC_NEST_PARENT | IOFD_HWPT_ALLOC_DIRTY_TRACKING))
+	if (flags & ~(IOFD_HWPT_ALLOC_NEST_PARENT | IOFD_HWPT_ALLOC_DIRTY_TRACKING |
+		      IOFD_HWPT_ALLOC_PASID))
+		return -EOPNOTSUPP;
+	if ((flags & IOFD_HWPT_ALLOC_PASID) && !host_pasid_lg2())
 		return -EOPNOTSUPP;
 	bool dirty = flags & IOFD_HWPT_ALLOC_DIRTY_TRACKING;
 	/* SMMUv3 keeps dirty state at stage 1 only (arm_smmu_domain_alloc_paging_flags). */
@@ -496,7 +540,8 @@ static int host_domain_alloc_nested(struct iofd_ctx *ctx, struct iofd_device *de
 				    uint64_t data_uptr, uint32_t data_len, struct iofd_domain **out)
 {
 	(void)dev;
-	if (host->smmu || data_type != IOFD_HWPT_DATA_VTD_S1 || flags || !host_nesting())
+	if (host->smmu || data_type != IOFD_HWPT_DATA_VTD_S1 || !host_nesting() ||
+	    (flags & ~IOFD_HWPT_ALLOC_PASID) || (flags && !host_pasid_lg2()))
 		return -EOPNOTSUPP;
 	if (parent->ops != &host_paging_ops || !parent->nest_parent)
 		return -EINVAL;
@@ -554,6 +599,31 @@ static void host_detach(struct iofd_device *dev, struct iofd_domain *d)
 {
 	(void)d;
 	struct ims_event ev = {.type = IMS_EV_DETACH, .dev = dev_sid(dev)};
+	replay_event(&ev);
+}
+
+/* A replay failure at a PASID: a model gap stays EOPNOTSUPP, the rest is
+ * the hardware refusing the configuration. */
+static int host_attach_pasid(struct iofd_device *dev, uint32_t pasid, struct iofd_domain *d,
+			     struct iofd_domain *old)
+{
+	(void)old; /* the replay knows what the PASID held and flushes it */
+	struct host_domain *h = hdom(d);
+	/* An SMMUv3 guest STE is a whole stream's, and a SubstreamID needs a
+	 * stage-1 domain (a nest parent is stage 2). */
+	if (!h->in_replay || h->viommu || (host->smmu && d->nest_parent))
+		return -EINVAL;
+	struct ims_event ev = {.type = IMS_EV_ATTACH, .dev = dev_sid(dev), .domain = h->id,
+			       .has_pasid = 1, .pasid = pasid};
+	int rc = replay_event(&ev);
+	return rc == -EOPNOTSUPP ? rc : rc ? -EINVAL : 0;
+}
+
+static void host_detach_pasid(struct iofd_device *dev, uint32_t pasid, struct iofd_domain *d)
+{
+	(void)d;
+	struct ims_event ev = {.type = IMS_EV_DETACH, .dev = dev_sid(dev), .has_pasid = 1,
+			       .pasid = pasid};
 	replay_event(&ev);
 }
 
@@ -800,6 +870,8 @@ const struct iofd_driver iofd_host_driver = {
 	.domain_alloc_nested = host_domain_alloc_nested,
 	.attach = host_attach,
 	.detach = host_detach,
+	.attach_pasid = host_attach_pasid,
+	.detach_pasid = host_detach_pasid,
 	.cache_invalidate_user = host_cache_invalidate_user,
 	.hw_info = host_hw_info,
 	.capable = host_capable,
@@ -826,7 +898,9 @@ int iofd_host_bind(struct iofd_ctx *ctx, uint32_t sid, uint32_t *dev_id)
 		free(hd);
 		return rc;
 	}
+	hd->dev = dev;
 	HASH_ADD(hh, host->bound, sid, sizeof(hd->sid), hd);
+	dev->max_pasid_log2 = (uint8_t)host_pasid_lg2();
 	*dev_id = dev->obj.id;
 	return 0;
 }
@@ -836,6 +910,7 @@ int iofd_host_unbind(struct iofd_ctx *ctx, uint32_t dev_id)
 	struct iofd_device *dev = iofd_device_find(ctx, dev_id);
 	if (!dev || dev->drv != &iofd_host_driver)
 		return -ENOENT;
+	iofd_device_pasid_detach_all(ctx, dev);
 	if (dev->hwpt)
 		iofd_device_detach(ctx, dev);
 	if (dev->obj.users)
@@ -862,11 +937,102 @@ int iofd_host_detach(struct iofd_ctx *ctx, uint32_t dev_id)
 	return 0;
 }
 
+int iofd_host_attach_pasid(struct iofd_ctx *ctx, uint32_t dev_id, uint32_t pasid,
+			   uint32_t *pt_id)
+{
+	struct iofd_device *dev = iofd_device_find(ctx, dev_id);
+	if (!dev || dev->drv != &iofd_host_driver)
+		return -ENOENT;
+	/* VFIO replaces what the PASID has, as for the RID. */
+	return iofd_device_pasid_attach(ctx, dev, pasid, pt_id,
+					iofd_device_pasid_hwpt(dev, pasid) != NULL);
+}
+
+int iofd_host_detach_pasid(struct iofd_ctx *ctx, uint32_t dev_id, uint32_t pasid)
+{
+	struct iofd_device *dev = iofd_device_find(ctx, dev_id);
+	if (!dev || dev->drv != &iofd_host_driver)
+		return -ENOENT;
+	iofd_device_pasid_detach(ctx, dev, pasid);
+	return 0;
+}
+
+static int host_dma(uint32_t sid, bool has_pasid, uint32_t pasid, uint64_t iova, void *buf,
+		    size_t len, bool write, struct ims_fault *fault);
+static int host_dma_translate(uint32_t sid, bool has_pasid, uint32_t pasid, uint64_t iova,
+			      void *buf, size_t len, bool write, struct ims_fault *fault);
+
 int iofd_host_dma(uint32_t sid, uint64_t iova, void *buf, size_t len, bool write,
 		  struct ims_fault *fault)
 {
+	return host_dma(sid, false, 0, iova, buf, len, write, fault);
+}
+
+int iofd_host_dma_pasid(uint32_t sid, uint32_t pasid, uint64_t iova, void *buf, size_t len,
+			bool write, struct ims_fault *fault)
+{
+	return host_dma(sid, true, pasid, iova, buf, len, write, fault);
+}
+
+/* The SMMUv3 events Linux passes to a guest (arm_smmu_handle_event):
+ * configuration and stage-1 faults, IHI 0070 7.3. */
+static bool host_event_for_guest(unsigned type)
+{
+	switch (type) {
+	case 0x04: /* C_BAD_STE */
+	case 0x06: /* F_STREAM_DISABLED */
+	case 0x08: /* C_BAD_SUBSTREAMID */
+	case 0x0a: /* C_BAD_CD */
+	case 0x10: /* F_TRANSLATION */
+	case 0x11: /* F_ADDR_SIZE */
+	case 0x12: /* F_ACCESS */
+	case 0x13: /* F_PERMISSION */
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Read the modelled SMMUv3's event queue as Linux's event thread does.  An
+ * event of a device attached to a nested HWPT through a vIOMMU in which
+ * it has a vDEVICE, of a type above and not a stage-2 fault (S2, word 1
+ * bit 39) nor a stalled one (word 1 bit 31), goes to that vIOMMU's
+ * ARM_SMMUV3 vEVENT queue as the raw record with its StreamID (word 0
+ * bits 63:32) replaced by the virtual ID (arm_vmaster_report_event).  The
+ * rest is the host's: read and dropped.
+ */
+static void host_drain_events(void)
+{
+	uint64_t rec[4];
+	while (host->smmu && !smmu_evtq_pop(host->iommu, rec)) {
+		uint32_t sid = (uint32_t)(rec[0] >> 32);
+		bool s2 = rec[1] >> 39 & 1, stall = rec[1] >> 31 & 1;
+		if (!host_event_for_guest((unsigned)(rec[0] & 0xff)) || s2 || stall)
+			continue;
+		struct host_dev *hd;
+		HASH_FIND(hh, host->bound, &sid, sizeof(sid), hd);
+		struct iofd_device *dev = hd ? hd->dev : NULL;
+		struct iofd_viommu *v = dev && dev->hwpt ? dev->hwpt->viommu : NULL;
+		if (!v || !dev->vdev || dev->vdev->viommu != v)
+			continue;
+		rec[0] = (rec[0] & UINT32_MAX) | (uint64_t)(uint32_t)dev->vdev->virt_id << 32;
+		iofd_viommu_report_event(v, IOFD_VEVENTQ_TYPE_ARM_SMMUV3, rec, sizeof(rec));
+	}
+}
+
+static int host_dma(uint32_t sid, bool has_pasid, uint32_t pasid, uint64_t iova, void *buf,
+		    size_t len, bool write, struct ims_fault *fault)
+{
 	if (!host)
 		return -ENODEV;
+	int rc = host_dma_translate(sid, has_pasid, pasid, iova, buf, len, write, fault);
+	host_drain_events();
+	return rc;
+}
+
+static int host_dma_translate(uint32_t sid, bool has_pasid, uint32_t pasid, uint64_t iova,
+			      void *buf, size_t len, bool write, struct ims_fault *fault)
+{
 	struct ims_result *res = &host->res;
 	uint8_t *b = buf;
 	int rc = 0;
@@ -875,6 +1041,8 @@ int iofd_host_dma(uint32_t sid, uint64_t iova, void *buf, size_t len, bool write
 		if (n > len)
 			n = len;
 		struct ims_txn t = {.sid = sid,
+				    .pasid = pasid,
+				    .has_pasid = has_pasid,
 				    .addr = iova,
 				    .size = (uint32_t)n,
 				    .access = write ? IMS_ACC_WRITE : IMS_ACC_READ,

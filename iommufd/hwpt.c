@@ -6,6 +6,8 @@
  * in step); with NEST_PARENT it may become the stage 2 of nested HWPTs,
  * whose domains the driver builds from the caller's stage-1 data.  Each
  * handler checks in Linux's order and undoes everything on failure.
+ * IOMMU_HWPT_ALLOC_PASID (newest ABI) marks a HWPT, paging or nested, as
+ * one a device may attach at a PASID (the rules are in device.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -45,7 +47,10 @@ static void iofd_hwpt_destroy(struct iofd_ctx *ctx, struct iofd_obj *obj)
 int iofd_hwpt_paging_alloc(struct iofd_ctx *ctx, struct iofd_ioas *ioas, struct iofd_device *dev,
 			   uint32_t flags, bool auto_domain, bool attach, struct iofd_hwpt **out)
 {
-	const uint32_t valid = IOFD_HWPT_ALLOC_NEST_PARENT | IOFD_HWPT_ALLOC_DIRTY_TRACKING;
+	uint32_t valid = IOFD_HWPT_ALLOC_NEST_PARENT | IOFD_HWPT_ALLOC_DIRTY_TRACKING;
+	/* IOMMU_HWPT_ALLOC_PASID is newer than 6.12, which refuses the bit. */
+	if (ctx->abi != IOFD_ABI_6_12)
+		valid |= IOFD_HWPT_ALLOC_PASID;
 	if (flags & ~valid)
 		return -EOPNOTSUPP;
 	if ((flags & IOFD_HWPT_ALLOC_DIRTY_TRACKING) &&
@@ -62,6 +67,7 @@ int iofd_hwpt_paging_alloc(struct iofd_ctx *ctx, struct iofd_ioas *ioas, struct 
 	hwpt->drv = dev->drv;
 	hwpt->auto_domain = auto_domain;
 	hwpt->nest_parent = flags & IOFD_HWPT_ALLOC_NEST_PARENT;
+	hwpt->pasid_compat = flags & IOFD_HWPT_ALLOC_PASID;
 	rc = dev->drv->domain_alloc_paging(dev, flags, &hwpt->domain);
 	if (rc)
 		goto fail;
@@ -104,7 +110,10 @@ static int hwpt_nested_alloc(struct iofd_ctx *ctx, struct iofd_hwpt *parent,
 	if (v && v->drv != dev->drv)
 		return -EINVAL;
 	bool can = v ? v->drv->viommu_alloc_nested != NULL : dev->drv->domain_alloc_nested != NULL;
-	if ((cmd->flags & ~IOFD_HWPT_FAULT_ID_VALID) || !cmd->data_len || !can)
+	uint32_t valid = IOFD_HWPT_FAULT_ID_VALID;
+	if (ctx->abi != IOFD_ABI_6_12)
+		valid |= IOFD_HWPT_ALLOC_PASID;
+	if ((cmd->flags & ~valid) || !cmd->data_len || !can)
 		return -EOPNOTSUPP;
 	if (!v && (parent->auto_domain || !parent->nest_parent || parent->drv != dev->drv))
 		return -EINVAL;
@@ -117,6 +126,7 @@ static int hwpt_nested_alloc(struct iofd_ctx *ctx, struct iofd_hwpt *parent,
 		return rc;
 	}
 	hwpt->drv = dev->drv;
+	hwpt->pasid_compat = cmd->flags & IOFD_HWPT_ALLOC_PASID;
 	hwpt->viommu = v;
 	hwpt->parent = v ? v->hwpt : parent;
 	if (v)

@@ -211,6 +211,15 @@ struct iopt {
 	unsigned ndomains;
 	uint64_t access_alignment;     /* largest alignment an access asks for */
 	struct iofd_access *accesses;  /* selftest access objects using it */
+	struct iopt_lock *locks;       /* ranges an owner pinned: unmap is EBUSY */
+};
+
+/* A range of an IOAS that something (a HW queue) owns: while it is held,
+ * IOAS_UNMAP of an area holding any of it fails with EBUSY (Linux's
+ * internal access pins, area->num_locks). */
+struct iopt_lock {
+	struct iopt_lock *next;
+	uint64_t start, last;
 };
 
 struct iofd_hwpt;
@@ -230,6 +239,7 @@ struct iofd_ctx {
 	uint32_t vfio_ioas_id;    /* 0: none */
 	bool account_mm;          /* RLIMIT_MODE 1 */
 	uint32_t test_memory_limit; /* TEST SET_TEMP_MEMORY_LIMIT, pages */
+	struct iofd_mmap_region *mmaps; /* what mmap(2) of the descriptor can map */
 };
 
 /* Drop a reference; the last one destroys every object. */
@@ -321,6 +331,7 @@ static inline struct iofd_ioas *iofd_ioas_find(struct iofd_ctx *ctx, uint32_t id
 struct iofd_device;
 struct iofd_hwpt;
 struct iofd_viommu;
+struct iofd_hw_queue;
 
 /* Capabilities a driver is asked about (Linux's enum iommu_cap subset). */
 enum iofd_cap {
@@ -347,6 +358,13 @@ struct iofd_driver {
 	int (*attach)(struct iofd_device *dev, struct iofd_domain *d);
 	/* dev leaves d and is blocked (optional). */
 	void (*detach)(struct iofd_device *dev, struct iofd_domain *d);
+	/* PASID attachments (optional: without them, attaching at a PASID
+	 * is EOPNOTSUPP).  Attach dev's `pasid` to d, replacing old (NULL:
+	 * none), with the configuration writes; 0 or -errno, nothing changed
+	 * on failure.  detach_pasid blocks the PASID again. */
+	int (*attach_pasid)(struct iofd_device *dev, uint32_t pasid, struct iofd_domain *d,
+			    struct iofd_domain *old);
+	void (*detach_pasid)(struct iofd_device *dev, uint32_t pasid, struct iofd_domain *d);
 	/* User cache invalidation on a nested domain: handle *entry_num
 	 * entries, set *entry_num to those done. */
 	int (*cache_invalidate_user)(struct iofd_ctx *ctx, struct iofd_domain *d, uint32_t type,
@@ -367,6 +385,19 @@ struct iofd_driver {
 	/* Invalidation commands through a vIOMMU (as cache_invalidate_user). */
 	int (*viommu_cache_invalidate)(struct iofd_ctx *ctx, struct iofd_viommu *v, uint32_t type,
 				       uint64_t uptr, uint32_t entry_len, uint32_t *entry_num);
+	/* Optional: finish a new vIOMMU (its object exists, v->priv is the
+	 * driver's) with the caller's driver data (data_len 0: none), as
+	 * Linux's viommu_init; 0 or -errno and nothing kept. */
+	int (*viommu_init)(struct iofd_ctx *ctx, struct iofd_viommu *v, uint64_t data_uptr,
+			   uint32_t data_len);
+	void (*viommu_destroy)(struct iofd_ctx *ctx, struct iofd_viommu *v);
+	/* HW queues (optional): may v have a queue of `type` (0 or
+	 * -EOPNOTSUPP); set one up at index over guest memory whose first
+	 * byte is at simulated physical address base_pa; its end. */
+	int (*hw_queue_check)(struct iofd_viommu *v, uint32_t type);
+	int (*hw_queue_init)(struct iofd_viommu *v, struct iofd_hw_queue *q, uint32_t index,
+			     uint64_t base_pa);
+	void (*hw_queue_destroy)(struct iofd_hw_queue *q);
 };
 
 /* A virtual device: a device's ID (vSID, vRID) in a guest's vIOMMU. */
@@ -385,7 +416,40 @@ struct iofd_viommu {
 	const struct iofd_driver *drv;
 	uint32_t type;
 	struct iofd_vdevice *vdevs;
+	struct iofd_veventq *veventqs; /* one per type */
+	void *priv;                    /* the driver's */
 };
+
+/* A vEVENT queue (veventq.c): events of one type from one vIOMMU. */
+struct iofd_veventq;
+/* Queue an event of `type` (len bytes of data) for v's vEVENT queue of
+ * that type: -EOPNOTSUPP if there is none; a full queue records a loss. */
+int iofd_viommu_report_event(struct iofd_viommu *v, uint32_t type, const void *data, size_t len);
+int iofd_veventq_alloc_ioctl(struct iofd_ucmd *uc);
+
+/* A HW queue (IOMMU_HW_QUEUE_ALLOC): guest memory a vIOMMU's hardware
+ * reads by physical address, so its IOVA range is pinned and owned. */
+struct iofd_hw_queue {
+	struct iofd_obj obj;
+	struct iofd_viommu *viommu;
+	uint32_t type;
+	uint64_t base_iova, length;
+	struct iopt_lock lock;       /* the owned range, host pages */
+	struct iopt_segment *segs;   /* pinned pieces */
+	size_t nsegs;
+	void *priv;                  /* the driver's */
+};
+int iofd_hw_queue_alloc_ioctl(struct iofd_ucmd *uc);
+
+/* Regions mmap(2) of the /dev/iommu descriptor can map (viommu.c): a
+ * driver makes one for an object (its owner, which cannot be destroyed
+ * while mapped) and hands the caller its offset. */
+struct iofd_mmap_region;
+/* A region of length bytes (a multiple of the host page), zeroed; *host is
+ * the simulator's own view of it. */
+int iofd_mmap_region_add(struct iofd_ctx *ctx, struct iofd_obj *owner, uint64_t length,
+			 void **host, uint64_t *offset);
+void iofd_mmap_region_remove(struct iofd_ctx *ctx, uint64_t offset);
 
 /* The vDEVICE of virt_id in v, NULL if none. */
 struct iofd_vdevice *iofd_viommu_find_vdev(struct iofd_viommu *v, uint64_t virt_id);
@@ -400,7 +464,15 @@ struct iofd_device {
 	void *drv_data;
 	struct iofd_hwpt *hwpt; /* attached, NULL when blocked */
 	struct iofd_vdevice *vdev; /* its one vDEVICE, if any */
-	uint8_t max_pasid_log2;
+	uint8_t max_pasid_log2;    /* 0: no PASIDs */
+	struct iofd_pasid_attach *pasids; /* PASID attachments (device.c) */
+	unsigned npasids, cpasids;
+};
+
+/* One PASID of a device attached to a HWPT (a user of both). */
+struct iofd_pasid_attach {
+	uint32_t pasid;
+	struct iofd_hwpt *hwpt;
 };
 
 struct iofd_hwpt {
@@ -413,6 +485,7 @@ struct iofd_hwpt {
 	struct iofd_fault *fault;   /* page requests go there */
 	bool auto_domain;           /* made by attaching a device to an IOAS */
 	bool nest_parent;
+	bool pasid_compat;          /* IOMMU_HWPT_ALLOC_PASID: usable at a PASID */
 	struct iofd_hwpt *next_in_ioas;
 };
 
@@ -430,6 +503,16 @@ int iofd_device_bind(struct iofd_ctx *ctx, const struct iofd_driver *drv, void *
 int iofd_device_attach(struct iofd_ctx *ctx, struct iofd_device *dev, uint32_t *pt_id,
 		       bool replace);
 void iofd_device_detach(struct iofd_ctx *ctx, struct iofd_device *dev);
+/* The same at a PASID (IOMMU_NO_PASID, 0, is the RID: the calls above).
+ * replace needs an attachment there; an IOAS cannot be attached at a PASID
+ * (its automatic domains are not PASID-compatible): EINVAL. */
+int iofd_device_pasid_attach(struct iofd_ctx *ctx, struct iofd_device *dev, uint32_t pasid,
+			     uint32_t *pt_id, bool replace);
+/* Detaching a PASID nothing is attached at does nothing. */
+void iofd_device_pasid_detach(struct iofd_ctx *ctx, struct iofd_device *dev, uint32_t pasid);
+void iofd_device_pasid_detach_all(struct iofd_ctx *ctx, struct iofd_device *dev);
+/* The HWPT at dev's pasid (0: the RID's), NULL if blocked. */
+struct iofd_hwpt *iofd_device_pasid_hwpt(struct iofd_device *dev, uint32_t pasid);
 /* The plain attach step: EINVAL if attached elsewhere or the driver refuses. */
 int iofd_device_attach_hwpt(struct iofd_device *dev, struct iofd_hwpt *hwpt);
 /* Copy driver data from the caller under Linux's driver-data rules:
@@ -451,6 +534,10 @@ int iofd_mock_device_create(struct iofd_ctx *ctx, uint32_t dev_flags, struct iof
 struct mock_pt *iofd_mock_pt(struct iofd_hwpt *hwpt);
 /* The nested mock domain's IOTLB array (4 entries), NULL if not the mock's. */
 uint32_t *iofd_mock_iotlb(struct iofd_hwpt *hwpt);
+/* The mock device's cache array (4 entries), NULL if not a mock device. */
+uint32_t *iofd_mock_dev_cache(struct iofd_device *dev);
+/* IOMMU_TEST_OP_TRIGGER_VEVENT: a selftest vEVENT {virt_id} from dev. */
+int iofd_mock_trigger_vevent(struct iofd_device *dev);
 
 int iofd_hwpt_alloc(struct iofd_ucmd *uc);
 int iofd_get_hw_info(struct iofd_ucmd *uc);
@@ -501,6 +588,8 @@ int iopt_collect_segments(struct iopt *iopt, uint64_t start, uint64_t length,
 int iopt_alloc_iova(struct iopt *iopt, uint64_t *iova, uint64_t uva, uint64_t length);
 /* Unmap every area inside [start, last]; an area crossing a bound gives
  * -ENOENT, as does finding no area at all (unless `all`). */
+/* Does an owner's pin (a HW queue's) cover any of [start, last]? */
+bool iopt_range_locked(const struct iopt *iopt, uint64_t start, uint64_t last);
 int iopt_unmap_range(struct iopt *iopt, uint64_t start, uint64_t last, bool all,
 		     uint64_t *unmapped);
 /* Split the area holding `at` so that `at` ends an area (VFIO type1

@@ -357,14 +357,26 @@ int iopt_collect_segments(struct iopt *iopt, uint64_t start, uint64_t length,
 	return -ENOENT;
 }
 
+bool iopt_range_locked(const struct iopt *iopt, uint64_t start, uint64_t last)
+{
+	for (const struct iopt_lock *l = iopt->locks; l; l = l->next)
+		if (l->start <= last && l->last >= start)
+			return true;
+	return false;
+}
+
 int iopt_unmap_range(struct iopt *iopt, uint64_t start, uint64_t last, bool all,
 		     uint64_t *unmapped)
 {
 	struct iopt_node *n;
 	uint64_t total = 0;
 	bool any = false;
-	/* Check everything first: a failing unmap removes nothing. */
+	/* Check everything first: a failing unmap removes nothing.  Area by
+	 * area in IOVA order, as Linux's iopt_unmap_iova_range: one an owner
+	 * pinned (a HW queue) is EBUSY, one the range splits ENOENT. */
 	iopt_for_each(&iopt->areas, n, start, last) {
+		if (iopt_range_locked(iopt, n->start, n->last))
+			return -EBUSY;
 		if (n->start < start || n->last > last)
 			return -ENOENT;
 		any = true;

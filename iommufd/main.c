@@ -362,6 +362,9 @@ static const struct iofd_op iofd_ops[] = {
 	OP_NEW(IOFD_NR_IOAS_MAP_FILE, struct iofd_ioas_map_file, iova, iofd_ioas_map_file),
 	OP_NEW(IOFD_NR_IOAS_CHANGE_PROCESS, struct iofd_ioas_change_process, reserved,
 	       iofd_ioas_change_process),
+	OP_NEW(IOFD_NR_VEVENTQ_ALLOC, struct iofd_veventq_alloc, reserved, iofd_veventq_alloc_ioctl),
+	OP_NEW(IOFD_NR_HW_QUEUE_ALLOC, struct iofd_hw_queue_alloc, length,
+	       iofd_hw_queue_alloc_ioctl),
 	OP(IOFD_NR_TEST_CMD, struct iofd_test_cmd, last, iofd_test_cmd),
 };
 
@@ -481,7 +484,8 @@ void iofd_ctx_put(struct iofd_ctx *ctx)
 		again = false;
 		HASH_ITER(hh, ctx->objects, obj, tmp) {
 			struct iofd_device *dev = (struct iofd_device *)obj;
-			if (obj->type == IOFD_OBJ_DEVICE && dev->hwpt) {
+			if (obj->type == IOFD_OBJ_DEVICE && (dev->hwpt || dev->npasids)) {
+				iofd_device_pasid_detach_all(ctx, dev);
 				iofd_device_detach(ctx, dev);
 				again = true;
 				break;

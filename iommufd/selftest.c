@@ -237,9 +237,14 @@ static int test_trigger_iopf(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
 		return -ENOENT;
 	if (dev->drv != &iofd_mock_driver)
 		return -EINVAL;
-	/* A page request reaches the fault queue of the HWPT the device is
-	 * attached to; with none, the IOMMU answers it and nobody sees it. */
-	if (!dev->hwpt || !dev->hwpt->fault)
+	/* A page request reaches the fault queue of the HWPT the device's
+	 * PASID is attached to (with no attachment there, the RID's, as the
+	 * mock IOMMU keeps PASID tables in the guest's hands); with none, the
+	 * IOMMU answers it and nobody sees it. */
+	struct iofd_hwpt *hwpt = iofd_device_pasid_hwpt(dev, cmd->trigger_iopf.pasid);
+	if (!hwpt)
+		hwpt = dev->hwpt;
+	if (!hwpt || !hwpt->fault)
 		return 0;
 	struct iofd_hwpt_pgfault rec = {
 		.flags = IOFD_PGFAULT_FLAGS_LAST_PAGE |
@@ -250,8 +255,86 @@ static int test_trigger_iopf(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
 		.perm = cmd->trigger_iopf.perm,
 		.addr = cmd->trigger_iopf.addr,
 	};
-	iofd_fault_report(dev->hwpt->fault, &rec, 1);
+	iofd_fault_report(hwpt->fault, &rec, 1);
 	return 0;
+}
+
+/* The mock device's cache entry check_dev_cache.id must hold `cache`
+ * (cmd->id names the device). */
+static int test_dev_check_cache(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
+{
+	struct iofd_device *dev = iofd_device_find(ctx, cmd->id);
+	if (!dev)
+		return -ENOENT;
+	uint32_t *cache = iofd_mock_dev_cache(dev);
+	if (!cache || cmd->check_dev_cache.id > 3 ||
+	    cache[cmd->check_dev_cache.id] != cmd->check_dev_cache.cache)
+		return -EINVAL;
+	return 0;
+}
+
+/* A vEVENT from the device through the vIOMMU it is attached by
+ * (newest ABI: only there do vIOMMUs exist). */
+static int test_trigger_vevent(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
+{
+	struct iofd_device *dev = iofd_device_find(ctx, cmd->trigger_vevent.dev_id);
+	if (!dev)
+		return -ENOENT;
+	if (dev->drv != &iofd_mock_driver)
+		return -EINVAL;
+	return iofd_mock_trigger_vevent(dev);
+}
+
+/* PASID_ATTACH / PASID_REPLACE / PASID_DETACH / PASID_CHECK_HWPT (Linux
+ * 6.15): cmd->id is the mock device's handle (ENOENT if it is not one). */
+static struct iofd_device *stdev_dev(struct iofd_ctx *ctx, uint32_t id)
+{
+	struct iofd_stdev *st = (struct iofd_stdev *)iofd_obj_find(ctx, id, IOFD_OBJ_SELFTEST);
+	return st ? st->dev : NULL;
+}
+
+static int test_pasid_attach(struct iofd_ucmd *uc, struct iofd_test_cmd *cmd, bool replace)
+{
+	struct iofd_device *dev = stdev_dev(uc->ctx, cmd->id);
+	if (!dev)
+		return -ENOENT;
+	/* Both ops share one layout: {pasid, pt_id}. */
+	uint32_t pasid = cmd->pasid_attach.pasid;
+	int rc = iofd_device_pasid_attach(uc->ctx, dev, pasid, &cmd->pasid_attach.pt_id, replace);
+	if (rc)
+		return rc;
+	rc = iofd_ucmd_respond(uc);
+	if (rc && !replace)
+		iofd_device_pasid_detach(uc->ctx, dev, pasid);
+	return rc;
+}
+
+static int test_pasid_detach(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
+{
+	struct iofd_device *dev = stdev_dev(ctx, cmd->id);
+	if (!dev)
+		return -ENOENT;
+	iofd_device_pasid_detach(ctx, dev, cmd->pasid_detach.pasid);
+	return 0;
+}
+
+/* The PASID must be attached to hwpt_id (0: to nothing); EINVAL if not, or
+ * if hwpt_id names something other than a HWPT. */
+static int test_pasid_check_hwpt(struct iofd_ctx *ctx, struct iofd_test_cmd *cmd)
+{
+	struct iofd_device *dev = stdev_dev(ctx, cmd->id);
+	if (!dev)
+		return -ENOENT;
+	struct iofd_hwpt *at = iofd_device_pasid_hwpt(dev, cmd->pasid_check.pasid);
+	if (!cmd->pasid_check.hwpt_id)
+		return at ? -EINVAL : 0;
+	struct iofd_obj *o = iofd_obj_find(ctx, cmd->pasid_check.hwpt_id, 0);
+	if (!o)
+		return -ENOENT;
+	if (o->type != IOFD_OBJ_HWPT_PAGING && o->type != IOFD_OBJ_HWPT_NESTED)
+		return -EINVAL;
+	/* Linux compares domains; here a HWPT owns its domain alone. */
+	return at == (struct iofd_hwpt *)o ? 0 : -EINVAL;
 }
 
 int iofd_test_cmd(struct iofd_ucmd *uc)
@@ -283,6 +366,24 @@ int iofd_test_cmd(struct iofd_ucmd *uc)
 		return test_dirty(uc, cmd);
 	case IOFD_TEST_OP_TRIGGER_IOPF:
 		return test_trigger_iopf(uc->ctx, cmd);
+	case IOFD_TEST_OP_DEV_CHECK_CACHE:
+	case IOFD_TEST_OP_TRIGGER_VEVENT:
+	case IOFD_TEST_OP_PASID_ATTACH:
+	case IOFD_TEST_OP_PASID_REPLACE:
+	case IOFD_TEST_OP_PASID_DETACH:
+	case IOFD_TEST_OP_PASID_CHECK_HWPT:
+		/* Linux 6.12's selftest stops at TRIGGER_IOPF. */
+		if (uc->ctx->abi == IOFD_ABI_6_12)
+			return -EOPNOTSUPP;
+		if (cmd->op == IOFD_TEST_OP_DEV_CHECK_CACHE)
+			return test_dev_check_cache(uc->ctx, cmd);
+		if (cmd->op == IOFD_TEST_OP_TRIGGER_VEVENT)
+			return test_trigger_vevent(uc->ctx, cmd);
+		if (cmd->op == IOFD_TEST_OP_PASID_DETACH)
+			return test_pasid_detach(uc->ctx, cmd);
+		if (cmd->op == IOFD_TEST_OP_PASID_CHECK_HWPT)
+			return test_pasid_check_hwpt(uc->ctx, cmd);
+		return test_pasid_attach(uc, cmd, cmd->op == IOFD_TEST_OP_PASID_REPLACE);
 	default:
 		return iofd_test_access_cmd(uc);
 	}

@@ -289,6 +289,46 @@ struct iofd_vdevice_alloc {
 	iofd_u64 virt_id;
 };
 
+/* IOMMU_VEVENTQ_ALLOC (6.15+) and what its descriptor reads. */
+#define IOFD_VEVENTQ_TYPE_ARM_SMMUV3 1u
+#define IOFD_VEVENTQ_TYPE_TEGRA241_CMDQV 2u
+struct iofd_veventq_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t viommu_id;
+	uint32_t type;
+	uint32_t veventq_depth;
+	uint32_t out_veventq_id;
+	uint32_t out_veventq_fd;
+	uint32_t reserved;
+};
+
+/* Each read vEVENT: this header, then the type's data (none when flags has
+ * LOST_EVENTS).  sequence counts 0..INT32_MAX and wraps to 0. */
+#define IOFD_VEVENTQ_FLAG_LOST_EVENTS (1u << 0)
+struct iofd_vevent_header {
+	uint32_t flags;
+	uint32_t sequence;
+};
+
+/* IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 data: the raw event record, its StreamID
+ * replaced by the vDEVICE's virtual ID. */
+struct iofd_vevent_arm_smmuv3 {
+	iofd_u64 evt[4];
+};
+
+/* IOMMU_HW_QUEUE_ALLOC (6.17+) */
+struct iofd_hw_queue_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t viommu_id;
+	uint32_t type;
+	uint32_t index;
+	uint32_t out_hw_queue_id;
+	iofd_u64 nesting_parent_iova;
+	iofd_u64 length;
+};
+
 /* IOMMU_HWPT_SET_DIRTY_TRACKING */
 #define IOFD_HWPT_DIRTY_TRACKING_ENABLE 1u
 
@@ -357,6 +397,29 @@ struct iofd_hwpt_invalidate_selftest {
 	uint32_t flags;
 	uint32_t iotlb_id;
 };
+
+/* The selftest's vIOMMU (6.13+): type, driver data (6.17), invalidation
+ * entries naming a vDEVICE's cache, its vEVENTs (6.15) and HW queues. */
+#define IOFD_VIOMMU_TYPE_SELFTEST 0xdeadbeefu
+struct iofd_viommu_selftest {
+	uint32_t in_data;
+	uint32_t out_data;
+	iofd_u64 out_mmap_offset;
+	iofd_u64 out_mmap_length;
+};
+#define IOFD_VIOMMU_INVALIDATE_DATA_SELFTEST 0xdeadbeefu
+struct iofd_viommu_invalidate_selftest {
+	uint32_t flags;
+	uint32_t vdev_id;
+	uint32_t cache_id;
+};
+#define IOFD_VEVENTQ_TYPE_SELFTEST 0xbeefbeefu
+struct iofd_viommu_event_selftest {
+	uint32_t virt_id;
+};
+#define IOFD_HW_QUEUE_TYPE_SELFTEST 0xdeadbeefu
+#define IOFD_TEST_HW_QUEUE_MAX 2u
+#define IOFD_TEST_DEV_CACHE_DEFAULT 0xbaddadu
 
 /* IOMMU_FAULT_QUEUE_ALLOC */
 struct iofd_fault_alloc {
@@ -514,6 +577,28 @@ struct iofd_test_cmd {
 			iofd_u64 uptr;
 			uint32_t refs;
 		} check_refs;
+		struct {
+			uint32_t id;
+			uint32_t cache;
+		} check_dev_cache;
+		struct {
+			uint32_t dev_id;
+		} trigger_vevent;
+		struct {
+			uint32_t pasid;
+			uint32_t pt_id; /* in: IOAS or HWPT; out: the HWPT */
+		} pasid_attach; /* PASID_ATTACH and PASID_REPLACE; id = stdev */
+		struct {
+			uint32_t pasid;
+			uint32_t pt_id;
+		} pasid_replace;
+		struct {
+			uint32_t pasid;
+		} pasid_detach;
+		struct {
+			uint32_t pasid;
+			uint32_t hwpt_id; /* 0: the PASID must be unattached */
+		} pasid_check;
 		uint8_t raw[48];
 	};
 	uint32_t last;
@@ -549,6 +634,15 @@ _Static_assert(sizeof(struct iofd_hwpt_vtd_s1) == 24, "iommu_hwpt_vtd_s1");
 _Static_assert(sizeof(struct iofd_viommu_alloc) == 40, "iommu_viommu_alloc");
 _Static_assert(offsetof(struct iofd_viommu_alloc, data_uptr) == 32, "iommu_viommu_alloc.data_uptr");
 _Static_assert(sizeof(struct iofd_vdevice_alloc) == 24, "iommu_vdevice_alloc");
+_Static_assert(sizeof(struct iofd_veventq_alloc) == 32, "iommu_veventq_alloc");
+_Static_assert(sizeof(struct iofd_vevent_header) == 8, "iommufd_vevent_header");
+_Static_assert(sizeof(struct iofd_vevent_arm_smmuv3) == 32, "iommu_vevent_arm_smmuv3");
+_Static_assert(sizeof(struct iofd_hw_queue_alloc) == 40, "iommu_hw_queue_alloc");
+_Static_assert(offsetof(struct iofd_hw_queue_alloc, nesting_parent_iova) == 24,
+	       "iommu_hw_queue_alloc.nesting_parent_iova");
+_Static_assert(sizeof(struct iofd_viommu_selftest) == 24, "iommu_viommu_selftest");
+_Static_assert(sizeof(struct iofd_viommu_invalidate_selftest) == 12,
+	       "iommu_viommu_invalidate_selftest");
 _Static_assert(offsetof(struct iofd_hwpt_vtd_s1, addr_width) == 16, "iommu_hwpt_vtd_s1.addr_width");
 _Static_assert(sizeof(struct iofd_hwpt_arm_smmuv3) == 16, "iommu_hwpt_arm_smmuv3");
 _Static_assert(sizeof(struct iofd_hw_info_vtd) == 24, "iommu_hw_info_vtd");
@@ -557,6 +651,8 @@ _Static_assert(offsetof(struct iofd_hw_info_arm_smmuv3, iidr) == 32, "iommu_hw_i
 _Static_assert(sizeof(struct iofd_hwpt_vtd_s1_invalidate) == 24, "iommu_hwpt_vtd_s1_invalidate");
 _Static_assert(offsetof(struct iofd_test_cmd, dirty.out_nr_dirty) == 56, "test dirty");
 _Static_assert(offsetof(struct iofd_test_cmd, trigger_iopf.addr) == 32, "test trigger_iopf");
+_Static_assert(offsetof(struct iofd_test_cmd, pasid_attach.pt_id) == 20, "test pasid_attach");
+_Static_assert(offsetof(struct iofd_test_cmd, pasid_check.hwpt_id) == 20, "test pasid_check");
 _Static_assert(sizeof(struct iofd_hwpt_pgfault) == 40, "iommu_hwpt_pgfault");
 _Static_assert(offsetof(struct iofd_hwpt_pgfault, addr) == 24, "iommu_hwpt_pgfault.addr");
 _Static_assert(sizeof(struct iofd_hwpt_page_response) == 8, "iommu_hwpt_page_response");

@@ -102,6 +102,12 @@ static int vfio_unmap_dma(struct iofd_ctx *ctx, uint64_t arg)
 		rc = iopt_range_last(unmap.iova, unmap.size, &last);
 		if (rc)
 			return rc;
+		/* An owner's pin (a HW queue's) refuses the unmap before a
+		 * cut below could change anything. */
+		struct iopt_node *n;
+		iopt_for_each(&ioas->iopt.areas, n, unmap.iova, last)
+			if (iopt_range_locked(&ioas->iopt, n->start, n->last))
+				return -EBUSY;
 		if (ioas->iopt.large_pages_disabled) {
 			/* TYPE1: cut areas so the range's bounds are area bounds. */
 			rc = iopt_cut(&ioas->iopt, last);

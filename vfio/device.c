@@ -12,6 +12,17 @@
  *   - ATTACH_IOMMUFD_PT {argsz, flags, pt_id}: argsz below 12 or flags:
  *     EINVAL; attaching again replaces; pt_id is written back;
  *   - DETACH_IOMMUFD_PT {argsz, flags}: argsz below 8 or flags: EINVAL;
+ *   - with the newest ABI (Linux 6.15, device_cdev.c and iommufd.c's
+ *     vfio_iommufd_physical_pasid_attach_ioas): ATTACH takes the flag
+ *     ATTACH_PASID (1) with {.., pasid} (16 bytes, argsz below 16:
+ *     EINVAL) and DETACH the flag DETACH_PASID (1) with {.., pasid} (12
+ *     bytes, argsz below 12: EINVAL); other flags: EINVAL.  A PASID
+ *     attached already is replaced; pt_id is written back (a failed write
+ *     detaches the PASID, as the RID's is detached); detaching an
+ *     unattached PASID does nothing.  Attaching PASID 0 through the flag
+ *     is EINVAL: it is the RID's (VT-d's RID_PASID, SMMUv3's SSID 0),
+ *     reached without the flag, so detaching it through the flag does
+ *     nothing;
  *   - GET_INFO: argsz below 16: EINVAL; flags PCI | RESET, 9 regions, 5
  *     interrupt types;
  *   - GET_REGION_INFO: argsz below 32: EINVAL; index 8 (VGA) or beyond:
@@ -58,8 +69,15 @@ struct vfio_bind {
 };
 
 struct vfio_attach {
-	uint32_t argsz, flags, pt_id;
+	uint32_t argsz, flags, pt_id, pasid; /* pasid: with ATTACH_PASID only */
 };
+
+struct vfio_detach {
+	uint32_t argsz, flags, pasid; /* pasid: with DETACH_PASID only */
+};
+
+#define ATTACH_PASID (1u << 0) /* VFIO_DEVICE_ATTACH_PASID */
+#define DETACH_PASID (1u << 0) /* VFIO_DEVICE_DETACH_PASID */
 
 struct vfio_device_info {
 	uint32_t argsz, flags, num_regions, num_irqs, cap_offset, pad;
@@ -138,32 +156,65 @@ static long do_bind(struct vfio_dev *d, const struct iofd_uaccess *ua, vfio_ctx_
 	return 0;
 }
 
+/* The flags this context's ABI knows: 6.12 has none. */
+static uint32_t pasid_flag(const struct vfio_dev *d, uint32_t flag)
+{
+	return iofd_ctx_abi(d->ctx) == IOFD_ABI_6_12 ? 0 : flag;
+}
+
 static long do_attach(struct vfio_dev *d, const struct iofd_uaccess *ua, uint64_t arg)
 {
 	struct vfio_attach a;
-	int rc = get(ua, arg, &a, sizeof(a));
+	const size_t minsz = offsetof(struct vfio_attach, pasid);
+	int rc = get(ua, arg, &a, minsz);
 	if (rc)
 		return rc;
-	if (a.argsz < sizeof(a) || a.flags)
+	if (a.argsz < minsz || (a.flags & ~pasid_flag(d, ATTACH_PASID)))
 		return -EINVAL;
-	rc = iofd_host_attach(d->ctx, d->dev_id, &a.pt_id);
+	bool at_pasid = a.flags & ATTACH_PASID;
+	if (at_pasid) {
+		/* The extension is read only when the flag asks for it. */
+		if (a.argsz < sizeof(a))
+			return -EINVAL;
+		rc = get(ua, arg + minsz, &a.pasid, sizeof(a.pasid));
+		if (rc)
+			return rc;
+		if (!a.pasid)
+			return -EINVAL;
+	}
+	rc = at_pasid ? iofd_host_attach_pasid(d->ctx, d->dev_id, a.pasid, &a.pt_id)
+		      : iofd_host_attach(d->ctx, d->dev_id, &a.pt_id);
 	if (rc)
 		return rc;
 	rc = put(ua, arg + offsetof(struct vfio_attach, pt_id), &a.pt_id, sizeof(a.pt_id));
-	if (rc)
-		iofd_host_detach(d->ctx, d->dev_id);
+	if (rc) {
+		/* As Linux: the attachment goes, even one that replaced another. */
+		if (at_pasid)
+			iofd_host_detach_pasid(d->ctx, d->dev_id, a.pasid);
+		else
+			iofd_host_detach(d->ctx, d->dev_id);
+	}
 	return rc;
 }
 
 static long do_detach(struct vfio_dev *d, const struct iofd_uaccess *ua, uint64_t arg)
 {
-	uint32_t hdr[2];
-	int rc = get(ua, arg, hdr, sizeof(hdr));
+	struct vfio_detach x;
+	const size_t minsz = offsetof(struct vfio_detach, pasid);
+	int rc = get(ua, arg, &x, minsz);
 	if (rc)
 		return rc;
-	if (hdr[0] < sizeof(hdr) || hdr[1])
+	if (x.argsz < minsz || (x.flags & ~pasid_flag(d, DETACH_PASID)))
 		return -EINVAL;
-	return iofd_host_detach(d->ctx, d->dev_id);
+	if (!(x.flags & DETACH_PASID))
+		return iofd_host_detach(d->ctx, d->dev_id);
+	if (x.argsz < sizeof(x))
+		return -EINVAL;
+	rc = get(ua, arg + minsz, &x.pasid, sizeof(x.pasid));
+	if (rc)
+		return rc;
+	/* PASID 0 is never attached through the flag: nothing to detach. */
+	return x.pasid ? iofd_host_detach_pasid(d->ctx, d->dev_id, x.pasid) : 0;
 }
 
 static long get_info(const struct iofd_uaccess *ua, uint64_t arg)

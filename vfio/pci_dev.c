@@ -86,6 +86,17 @@ long vfio_pci_config_rw(struct vfio_dev *d, void *buf, size_t len, uint64_t off,
 	return (long)len;
 }
 
+/* One DMA of the engine: with PASID_EN, tagged with the PASID. */
+static int dma(const struct vfio_dev *d, uint64_t iova, void *buf, size_t n, bool write,
+	       struct ims_fault *fault)
+{
+	uint64_t pasid = d->pci.pasid;
+	if (pasid & VFIO_DEV_PASID_EN)
+		return iofd_host_dma_pasid(d->sid, (uint32_t)(pasid & VFIO_DEV_PASID_MASK), iova,
+					   buf, n, write, fault);
+	return iofd_host_dma(d->sid, iova, buf, n, write, fault);
+}
+
 /* CMD 1: copy LEN bytes from SRC to DST, both translated by the IOMMU. */
 static void dma_run(struct vfio_dev *d)
 {
@@ -99,10 +110,10 @@ static void dma_run(struct vfio_dev *d)
 	for (uint64_t done = 0; done < p->len;) {
 		size_t n = p->len - done < sizeof(chunk) ? (size_t)(p->len - done) : sizeof(chunk);
 		uint64_t at = p->src + done;
-		int rc = iofd_host_dma(d->sid, at, chunk, n, false, &fault);
+		int rc = dma(d, at, chunk, n, false, &fault);
 		if (!rc) {
 			at = p->dst + done;
-			rc = iofd_host_dma(d->sid, at, chunk, n, true, &fault);
+			rc = dma(d, at, chunk, n, true, &fault);
 		}
 		if (rc) {
 			p->status = VFIO_DEV_ST_FAULT;
@@ -127,6 +138,8 @@ static uint64_t *reg_of(struct vfio_pci_state *p, uint64_t off)
 		return &p->status;
 	case VFIO_DEV_REG_FAULT:
 		return &p->fault;
+	case VFIO_DEV_REG_PASID:
+		return &p->pasid;
 	}
 	return NULL;
 }
@@ -154,6 +167,9 @@ long vfio_pci_bar0_rw(struct vfio_dev *d, void *buf, size_t len, uint64_t off, b
 				p->status = VFIO_DEV_ST_BAD;
 		} else if (r && off != VFIO_DEV_REG_STATUS && off != VFIO_DEV_REG_FAULT) {
 			*r = len == 8 ? v : (*r & ~UINT64_C(0xffffffff)) | v;
+			/* Bits the PASID register does not have read as zero. */
+			if (off == VFIO_DEV_REG_PASID)
+				*r &= VFIO_DEV_PASID_EN | VFIO_DEV_PASID_MASK;
 		}
 		return (long)len;
 	}

@@ -14,6 +14,7 @@ struct vfio_pci_state {
 	uint8_t cfg[256]; /* configuration space as software sees it */
 	uint32_t bar0;    /* BAR0 as programmed (sizing included) */
 	uint64_t src, dst, len, status, fault;
+	uint64_t pasid; /* the PASID register (VFIO_DEV_PASID_EN | PASID) */
 };
 
 struct vfio_dev {

@@ -96,6 +96,8 @@ struct iofd_ctx;
 
 /* Open a /dev/iommu.  `ua` is copied.  NULL on allocation failure. */
 struct iofd_ctx *iofd_open(const struct iofd_uaccess *ua, enum iofd_abi abi);
+/* The ABI it was opened with (devices bound to it answer by it too). */
+enum iofd_abi iofd_ctx_abi(const struct iofd_ctx *ctx);
 
 /* Close it: every object goes, as when the last file reference drops. */
 void iofd_close(struct iofd_ctx *ctx);
@@ -166,6 +168,33 @@ int iofd_host_detach(struct iofd_ctx *ctx, uint32_t dev_id);
  * memory; -ENODEV without a host IOMMU. */
 int iofd_host_dma(uint32_t sid, uint64_t iova, void *buf, size_t len, bool write,
 		  struct ims_fault *fault);
+/* The same at a PASID (VFIO_DEVICE_ATTACH_PASID, Linux 6.15): attach to a
+ * HWPT allocated with IOMMU_HWPT_ALLOC_PASID (replacing what the PASID
+ * has; an IOAS is EINVAL), detach (nothing attached: nothing to do), and
+ * DMA tagged with the PASID / SubstreamID.  PASID 0 is the RID's. */
+int iofd_host_attach_pasid(struct iofd_ctx *ctx, uint32_t dev_id, uint32_t pasid,
+			   uint32_t *pt_id);
+int iofd_host_detach_pasid(struct iofd_ctx *ctx, uint32_t dev_id, uint32_t pasid);
+int iofd_host_dma_pasid(uint32_t sid, uint32_t pasid, uint64_t iova, void *buf, size_t len,
+			bool write, struct ims_fault *fault);
+
+/*
+ * mmap(2) of the /dev/iommu descriptor (Linux 6.17+): map the region a
+ * driver handed out at `offset` (the selftest vIOMMU's page; see
+ * docs/iommufd.md), `length` bytes (rounded up to the host page), with the
+ * caller's mmap prot and flags.  On success *fd is a memory file of the
+ * dispatcher's (not the caller's to close): the transport maps `length`
+ * bytes of it from file offset 0, MAP_SHARED, where the program wanted,
+ * and calls iofd_munmap(*out) once that mapping is entirely gone.  Until
+ * then the region's owner cannot be destroyed (EBUSY) and the context
+ * stays alive.  -EINVAL (not MAP_SHARED; unaligned offset; length 0),
+ * -EPERM (PROT_EXEC), -ENXIO (no region there of that length), -ENODEV
+ * (ABI 6.12, which has no iommufd mmap).
+ */
+struct iofd_mapping;
+int iofd_mmap(struct iofd_ctx *ctx, uint64_t offset, uint64_t length, int prot, int flags,
+	      int *fd, struct iofd_mapping **out);
+void iofd_munmap(struct iofd_mapping *m);
 
 /* Number of live objects (IOAS, HWPT, device, ...), for tests and --stats. */
 size_t iofd_object_count(const struct iofd_ctx *ctx);

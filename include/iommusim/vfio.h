@@ -20,6 +20,14 @@
  *   0x20 CMD      write 1: copy LEN bytes from SRC to DST through the IOMMU
  *   0x28 STATUS   0 done, 1 translation fault, 2 bad command
  *   0x30 FAULT    the faulting IOVA after a translation fault
+ *   0x38 PASID    bit 31 (VFIO_DEV_PASID_EN) set: the copy's requests carry
+ *                 the PASID / SubstreamID in bits 19:0 (a PCIe PASID TLP
+ *                 prefix); clear: requests without one (the RID's)
+ * The device may use as many PASID bits as the host IOMMU gives it (the
+ * device's max_pasid_log2 in GET_HW_INFO); it has no PCI PASID capability
+ * structure of its own (its configuration space is the conventional 256
+ * bytes).  A VMM attaches a PASID with VFIO_DEVICE_ATTACH_IOMMUFD_PT's
+ * VFIO_DEVICE_ATTACH_PASID flag (newest ABI).
  */
 #ifndef IOMMUSIM_VFIO_H
 #define IOMMUSIM_VFIO_H
@@ -46,7 +54,11 @@ enum {
 	VFIO_DEV_REG_CMD = 0x20,
 	VFIO_DEV_REG_STATUS = 0x28,
 	VFIO_DEV_REG_FAULT = 0x30,
+	VFIO_DEV_REG_PASID = 0x38,
 };
+
+#define VFIO_DEV_PASID_EN (1u << 31)
+#define VFIO_DEV_PASID_MASK 0xfffffu /* 20-bit PCIe PASIDs */
 
 enum { VFIO_DEV_ST_DONE = 0, VFIO_DEV_ST_FAULT = 1, VFIO_DEV_ST_BAD = 2 };
 

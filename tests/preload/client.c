@@ -111,6 +111,29 @@ struct iommu_ioas_change_process {
 	uint32_t reserved;
 };
 
+/* IOMMU_VIOMMU_ALLOC (6.13; driver data 6.17) and the selftest vIOMMU's
+ * data (drivers/iommu/iommufd/iommufd_test.h): an mmap-able page whose
+ * first u32 is in_data. */
+#define IOMMU_VIOMMU_ALLOC _IO(';', 0x90)
+#define IOMMU_VIOMMU_TYPE_SELFTEST 0xdeadbeefu
+struct iommu_viommu_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t type;
+	uint32_t dev_id;
+	uint32_t hwpt_id;
+	uint32_t out_viommu_id;
+	uint32_t data_len;
+	uint32_t reserved;
+	u64a data_uptr;
+};
+struct iommu_viommu_selftest {
+	uint32_t in_data;
+	uint32_t out_data;
+	u64a out_mmap_offset;
+	u64a out_mmap_length;
+};
+
 struct iommu_ioas_unmap {
 	uint32_t size;
 	uint32_t ioas_id;
@@ -569,8 +592,12 @@ static void test_errnos(void)
 	EXPECT_ERR(pread(fd, buf, sizeof(buf), 0), EINVAL);
 	struct iovec iov = {buf, sizeof(buf)};
 	EXPECT_ERR(readv(fd, &iov, 1), EINVAL);
+	/* mmap at an offset no driver handed out: ENXIO from 6.17 on; ENODEV
+	 * from 6.12 (no iommufd mmap), and from a server transport, which
+	 * cannot map its memory into the caller (docs/transports.md). */
+	errno = 0;
 	EXPECT(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED);
-	EXPECT(errno == ENODEV);
+	EXPECT(errno == ENXIO || errno == ENODEV);
 	/* The VFS's own requests work on it. */
 	EXPECT(ioctl(fd, FIOCLEX) == 0);
 	EXPECT(is_cloexec(fd));
@@ -1067,6 +1094,51 @@ static int hwpt_alloc(int fd, uint32_t flags, uint32_t dev, uint32_t pt, uint32_
 	if (!rc && out)
 		*out = a.out_hwpt_id;
 	return rc;
+}
+
+/*
+ * mmap of /dev/iommu (Linux 6.17, tools/testing/selftests/iommu/iommufd.c
+ * viommu_alloc_with_data): the selftest vIOMMU's driver data echoes
+ * in_data and names a region whose first u32 is in_data; only that exact
+ * offset and length map (ENXIO), MAP_SHARED only (EINVAL), never
+ * executable (EPERM); the vIOMMU cannot be destroyed while mapped (EBUSY)
+ * and can once munmap has removed every mapping.
+ */
+static void test_viommu_mmap(void)
+{
+	int fd = open_iommu();
+	uint32_t ioas = ioas_alloc(fd), stdev, hwpt, idev, s2 = 0;
+	EXPECT(mock_domain(fd, ioas, &stdev, &hwpt, &idev) == 0);
+	EXPECT(hwpt_alloc(fd, IOMMU_HWPT_ALLOC_NEST_PARENT, idev, ioas, 0, NULL, 0, &s2) == 0);
+	struct iommu_viommu_selftest data = {.in_data = 0xbadbeef};
+	struct iommu_viommu_alloc v = {.size = sizeof(v), .type = IOMMU_VIOMMU_TYPE_SELFTEST,
+				       .dev_id = idev, .hwpt_id = s2, .data_len = sizeof(data),
+				       .data_uptr = (uintptr_t)&data};
+	EXPECT(ioctl(fd, IOMMU_VIOMMU_ALLOC, &v) == 0);
+	EXPECT(data.out_data == data.in_data);
+	size_t len = (size_t)data.out_mmap_length;
+	off_t off = (off_t)data.out_mmap_offset;
+	long psz = sysconf(_SC_PAGESIZE);
+	EXPECT(len > 0 && off > 0 && off % psz == 0);
+	EXPECT_ERR(mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off + psz), ENXIO);
+	EXPECT_ERR(mmap(NULL, len / 2, PROT_READ, MAP_SHARED, fd, off), ENXIO);
+	EXPECT_ERR(mmap(NULL, len * 2, PROT_READ, MAP_SHARED, fd, off), ENXIO);
+	EXPECT_ERR(mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, off), EINVAL);
+	EXPECT_ERR(mmap(NULL, len, PROT_READ | PROT_EXEC, MAP_SHARED, fd, off), EPERM);
+	uint32_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+	uint32_t *q = mmap64(NULL, len, PROT_READ, MAP_SHARED, fd, off);
+	EXPECT(p != MAP_FAILED && q != MAP_FAILED);
+	if (p != MAP_FAILED && q != MAP_FAILED) {
+		EXPECT(p[0] == data.in_data);
+		p[1] = 0x5a5a; /* both map the same bytes */
+		EXPECT(q[1] == 0x5a5a);
+	}
+	EXPECT_ERR(destroy(fd, v.out_viommu_id), EBUSY);
+	EXPECT(p == MAP_FAILED || munmap(p, len) == 0);
+	EXPECT_ERR(destroy(fd, v.out_viommu_id), EBUSY); /* q still maps it */
+	EXPECT(q == MAP_FAILED || munmap(q, len) == 0);
+	EXPECT(destroy(fd, v.out_viommu_id) == 0);
+	EXPECT(close(fd) == 0);
 }
 
 /* Does the mock nested HWPT's IOTLB entry `id` hold `value`?  (The test op
@@ -1737,6 +1809,12 @@ int main(int argc, char **argv)
 	if (!cur_ok)
 		nfailed++;
 	run("IOMMUSIM_ABI: 6.12 lacks IOAS_MAP_FILE; a bad value fails the open", test_abi);
+	if (fork_shares())
+		printf("ok %d - mmap of the vIOMMU page # SKIP forwarded to a server, which cannot "
+		       "map into this process\n", ++ntests);
+	else
+		run("mmap of /dev/iommu: the selftest vIOMMU's page, ENXIO/EINVAL/EPERM, EBUSY "
+		    "until munmap", test_viommu_mmap);
 	printf("1..%d\n", ntests);
 	return nfailed ? 1 : 0;
 }

@@ -7,7 +7,11 @@
  * _IO(';', 100 + n), struct layouts, flags), Linux 6.12's
  * drivers/vfio/device_cdev.c / vfio_main.c / pci/vfio_pci_core.c (errnos),
  * the PCI Local Bus Specification (BAR sizing) and the device's documented
- * registers (include/iommusim/vfio.h).
+ * registers (include/iommusim/vfio.h).  The PASID cases follow Linux 6.15
+ * (VFIO_DEVICE_ATTACH_PASID / DETACH_PASID = 1 << 0, struct
+ * vfio_device_attach_iommufd_pt {argsz, flags, pt_id, pasid} and
+ * vfio_device_detach_iommufd_pt {argsz, flags, pasid}; argsz must cover
+ * pasid when the flag is set; IOMMU_HWPT_ALLOC_PASID = 1 << 3).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -336,6 +340,124 @@ static void test_dma_nested(void **state)
 	assert_int_equal(dma_copy(f, 0x8000, 0x9000, 4), VFIO_DEV_ST_FAULT);
 }
 
+/* ATTACH_IOMMUFD_PT with everything spelt out; *pt in and out. */
+static long attach_full(struct fx *f, uint32_t argsz, uint32_t flags, uint32_t pasid, uint32_t *pt)
+{
+	uint32_t a[4] = {argsz, flags, *pt, pasid};
+	long rc = vioc(f, VFIO_ATTACH, a);
+	*pt = a[2];
+	return rc;
+}
+
+static long detach_full(struct fx *f, uint32_t argsz, uint32_t flags, uint32_t pasid)
+{
+	uint32_t d[3] = {argsz, flags, pasid};
+	return vioc(f, VFIO_DETACH, d);
+}
+
+#define ATTACH_PASID 1u
+#define DETACH_PASID 1u
+#define HWPT_ALLOC_PASID (1u << 3)
+
+static uint32_t hwpt_pasid(struct fx *f, uint32_t devid)
+{
+	struct iofd_hwpt_alloc a = {.size = sizeof(a), .flags = HWPT_ALLOC_PASID, .dev_id = devid,
+				    .pt_id = f->ioas};
+	assert_int_equal(iofd_ioctl(f->ctx, IOFD_REQ(IOFD_NR_HWPT_ALLOC), (uintptr_t)&a), 0);
+	return a.out_hwpt_id;
+}
+
+static void test_pasid(void **state)
+{
+	struct fx *f = *state;
+	uint32_t devid, pt;
+	assert_int_equal(bind(f, IOMMUFD_FD, &devid), 0);
+	cfg_w32(f, 0x04, 0x6);
+	/* ECAP.PSS 19 is 20 bits; the model's PASID tables hold 15. */
+	struct iofd_hw_info hi = {.size = sizeof(hi), .dev_id = devid};
+	assert_int_equal(iofd_ioctl(f->ctx, IOFD_REQ(IOFD_NR_GET_HW_INFO), (uintptr_t)&hi), 0);
+	assert_int_equal(hi.out_max_pasid_log2, 15);
+	uint32_t s2 = hwpt_pasid(f, devid), s2b = hwpt_pasid(f, devid);
+
+	/* argsz must reach pasid when the flag is set; unknown flags; PASID 0
+	 * (the RID's); an IOAS at a PASID. */
+	pt = s2;
+	assert_int_equal(attach_full(f, 12, ATTACH_PASID, 9, &pt), -EINVAL);
+	assert_int_equal(attach_full(f, 16, 2, 9, &pt), -EINVAL);
+	assert_int_equal(attach_full(f, 16, ATTACH_PASID, 0, &pt), -EINVAL);
+	pt = f->ioas;
+	assert_int_equal(attach_full(f, 16, ATTACH_PASID, 9, &pt), -EINVAL);
+	pt = 999;
+	assert_int_equal(attach_full(f, 16, ATTACH_PASID, 9, &pt), -ENOENT);
+	/* A good one; pt_id comes back. */
+	pt = s2;
+	assert_int_equal(attach_full(f, 16, ATTACH_PASID, 9, &pt), 0);
+	assert_int_equal(pt, s2);
+
+	/* The PASID register keeps bit 31 and bits 19:0. */
+	reg_w(f, VFIO_DEV_REG_PASID, UINT64_MAX);
+	assert_int_equal(reg_r(f, VFIO_DEV_REG_PASID), VFIO_DEV_PASID_EN | 0xfffff);
+	/* DMA tagged with PASID 9 goes through s2. */
+	reg_w(f, VFIO_DEV_REG_PASID, VFIO_DEV_PASID_EN | 9);
+	memcpy(f->guest + 0x1000, "dma at pasid 9", 15);
+	assert_int_equal(dma_copy(f, 0x1000, 0x3000, 15), VFIO_DEV_ST_DONE);
+	assert_memory_equal(f->guest + 0x3000, "dma at pasid 9", 15);
+	/* Without a PASID (the RID is not attached) or at PASID 10: faults. */
+	reg_w(f, VFIO_DEV_REG_PASID, 9);
+	assert_int_equal(dma_copy(f, 0x1000, 0x3000, 4), VFIO_DEV_ST_FAULT);
+	reg_w(f, VFIO_DEV_REG_PASID, VFIO_DEV_PASID_EN | 10);
+	assert_int_equal(dma_copy(f, 0x1000, 0x3000, 4), VFIO_DEV_ST_FAULT);
+	/* Attaching PASID 9 again replaces its HWPT. */
+	pt = s2b;
+	assert_int_equal(attach_full(f, 16, ATTACH_PASID, 9, &pt), 0);
+	struct iofd_destroy d = {.size = sizeof(d), .id = s2};
+	assert_int_equal(iofd_ioctl(f->ctx, IOFD_REQ(IOFD_NR_DESTROY), (uintptr_t)&d), 0);
+	reg_w(f, VFIO_DEV_REG_PASID, VFIO_DEV_PASID_EN | 9);
+	assert_int_equal(dma_copy(f, 0x1000, 0x4000, 15), VFIO_DEV_ST_DONE);
+	assert_memory_equal(f->guest + 0x4000, "dma at pasid 9", 15);
+	d.id = s2b;
+	assert_int_equal(iofd_ioctl(f->ctx, IOFD_REQ(IOFD_NR_DESTROY), (uintptr_t)&d), -EBUSY);
+
+	/* Detach: argsz must reach pasid with the flag; unknown flags. */
+	assert_int_equal(detach_full(f, 8, DETACH_PASID, 9), -EINVAL);
+	assert_int_equal(detach_full(f, 12, 2, 9), -EINVAL);
+	assert_int_equal(detach_full(f, 12, DETACH_PASID, 9), 0);
+	assert_int_equal(dma_copy(f, 0x1000, 0x4000, 4), VFIO_DEV_ST_FAULT);
+	assert_int_equal(detach_full(f, 12, DETACH_PASID, 9), 0); /* nothing attached: fine */
+	assert_int_equal(iofd_ioctl(f->ctx, IOFD_REQ(IOFD_NR_DESTROY), (uintptr_t)&d), 0);
+	/* A PASID still attached when the device is closed goes with it. */
+	pt = hwpt_pasid(f, devid);
+	assert_int_equal(attach_full(f, 16, ATTACH_PASID, 12, &pt), 0);
+}
+
+/* Linux 6.12's VFIO takes no flags at all. */
+static void test_pasid_abi_6_12(void **state)
+{
+	struct fx *f = *state;
+	struct iofd_ctx *old = iofd_open(&iofd_uaccess_self, IOFD_ABI_6_12);
+	struct vfio_dev *dev = vfio_dev_new(SID + 1);
+	assert_non_null(old);
+	assert_non_null(dev);
+	struct {
+		uint32_t argsz, flags;
+		int32_t iommufd;
+		uint32_t out_devid;
+	} b = {sizeof(b), 0, IOMMUFD_FD, 0};
+	assert_int_equal(vfio_dev_ioctl(dev, &iofd_uaccess_self, ctx_of, old, VFIO_BIND,
+					(uintptr_t)&b),
+			 0);
+	uint32_t a[4] = {16, ATTACH_PASID, 1, 9}, dt[3] = {12, DETACH_PASID, 9};
+	assert_int_equal(vfio_dev_ioctl(dev, &iofd_uaccess_self, ctx_of, old, VFIO_ATTACH,
+					(uintptr_t)a),
+			 -EINVAL);
+	assert_int_equal(vfio_dev_ioctl(dev, &iofd_uaccess_self, ctx_of, old, VFIO_DETACH,
+					(uintptr_t)dt),
+			 -EINVAL);
+	vfio_dev_free(dev);
+	iofd_close(old);
+	(void)f;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +466,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config_space, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_nested, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pasid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pasid_abi_6_12, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,7 +74,17 @@
  * Not seen: static binaries, raw system calls, glibc-internal opens and
  * closes (except fclose and closefrom, which are intercepted), descriptors
  * kept across exec (the new image starts with no contexts), stat(2) of
- * the device, mmap (ENODEV, what a kernel without iommufd mmap answers).
+ * the device; mmap of a descriptor an ioctl created, of a VFIO device
+ * or when forwarding (ENODEV: a server cannot map into this process).
+ *
+ * mmap.  mmap(2) and mmap64 of a /dev/iommu descriptor map what the
+ * dispatcher hands out (iofd_mmap: the selftest vIOMMU's page, Linux
+ * 6.17's rules and errnos); the bytes are a memory file of the
+ * dispatcher's, mapped MAP_SHARED where the program asked.  munmap is
+ * interposed too: a call that removes the whole of such a mapping gives
+ * it back (iofd_munmap), after which its owner may be destroyed; a munmap
+ * of only part of it unmaps that part but keeps the owner held until the
+ * process ends.
  *
  * Environment: IOMMUSIM_ABI ("6.12" or "newest", default newest; anything
  * else fails the open with EINVAL; when forwarding, the server's ABI
@@ -170,8 +180,16 @@ static struct {
 			*__openat64_2, *fopen, *fopen64, *fclose, *access, *faccessat, *close,
 			*close_range, *closefrom, *dup, *dup2, *dup3, *fcntl, *fcntl64, *ioctl,
 			*read, *write, *pread, *pread64, *pwrite, *pwrite64, *readv, *writev,
-			*preadv, *preadv64, *pwritev, *pwritev64, *mmap, *mmap64;
+			*preadv, *preadv64, *pwritev, *pwritev64, *mmap, *mmap64, *munmap;
 	} next;
+	/* The program's mappings of /dev/iommu descriptors (mmap). */
+	struct pl_map {
+		struct pl_map *next;
+		uintptr_t addr;
+		size_t len;
+		struct iofd_mapping *m;
+	} *maps;
+	unsigned long nmaps; /* read without the lock as a hint */
 	struct pl_ofd **byfd; /* descriptor number -> record; NULL: not ours */
 	size_t nbyfd;
 	unsigned long nfds;   /* non-NULL entries; read without the lock as a hint */
@@ -1561,34 +1579,97 @@ PL_EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t len, off64_t off, size
 }
 
 /* ------------------------------------------------------------------ */
-/* mmap: nothing of ours can be mapped yet. */
+/* mmap of /dev/iommu (the selftest vIOMMU's page); munmap gives it back. */
 
-static bool pl_is_ours(int fd)
+/*
+ * Serve an mmap of descriptor fd if it is ours: true with *ret (a mapping
+ * or MAP_FAILED with errno), false to leave it to the C library.
+ */
+static bool pl_mmap(void *addr, size_t len, int prot, int flags, int fd, uint64_t off,
+		    void **ret)
 {
-	if (fd < 0 || !pl_any())
+	if ((flags & MAP_ANONYMOUS) || fd < 0 || !pl_any())
 		return false;
 	pl_lock();
-	bool ours = pl_lookup(fd);
+	struct pl_ofd *o = pl_lookup(fd);
+	if (!o) {
+		pl_unlock();
+		return false;
+	}
+	int err = ENODEV, mfd;
+	struct iofd_mapping *m = NULL;
+	*ret = MAP_FAILED;
+	if (o->kind == PL_CTX && !o->handle) {
+		long rc = iofd_mmap(o->ctx, off, len, prot, flags, &mfd, &m);
+		err = (int)-rc;
+		struct pl_map *rec = rc ? NULL : calloc(1, sizeof(*rec));
+		if (!rc && !rec)
+			err = ENOMEM;
+		if (rec) {
+			/* The memory file from its start: the offset only named it. */
+			void *p = NEXT(mmap)(addr, len, prot, flags, mfd, 0);
+			if (p == MAP_FAILED) {
+				err = errno;
+				free(rec);
+			} else {
+				size_t psz = (size_t)sysconf(_SC_PAGESIZE);
+				rec->addr = (uintptr_t)p;
+				rec->len = (len + psz - 1) & ~(psz - 1);
+				rec->m = m;
+				rec->next = pl.maps;
+				pl.maps = rec;
+				pl.nmaps++;
+				m = NULL;
+				*ret = p;
+				err = 0;
+			}
+		}
+		iofd_munmap(m); /* NULL once the mapping is recorded */
+	}
 	pl_unlock();
-	return ours;
+	if (err)
+		errno = err;
+	return true;
 }
 
 PL_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	if (!(flags & MAP_ANONYMOUS) && pl_is_ours(fd)) {
-		errno = ENODEV;
-		return MAP_FAILED;
-	}
+	void *p;
+	if (pl_mmap(addr, len, prot, flags, fd, (uint64_t)off, &p))
+		return p;
 	return NEXT(mmap)(addr, len, prot, flags, fd, off);
 }
 
 PL_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
 {
-	if (!(flags & MAP_ANONYMOUS) && pl_is_ours(fd)) {
-		errno = ENODEV;
-		return MAP_FAILED;
-	}
+	void *p;
+	if (pl_mmap(addr, len, prot, flags, fd, (uint64_t)off, &p))
+		return p;
 	return NEXT(mmap64)(addr, len, prot, flags, fd, off);
+}
+
+PL_EXPORT int munmap(void *addr, size_t len)
+{
+	int rc = NEXT(munmap)(addr, len);
+	if (rc || !__atomic_load_n(&pl.nmaps, __ATOMIC_RELAXED))
+		return rc;
+	int saved = errno;
+	pl_lock();
+	uintptr_t lo = (uintptr_t)addr, hi = lo + len;
+	for (struct pl_map **pp = &pl.maps; *pp;) {
+		struct pl_map *r = *pp;
+		if (r->addr >= lo && r->addr + r->len <= hi) {
+			*pp = r->next;
+			pl.nmaps--;
+			iofd_munmap(r->m);
+			free(r);
+		} else {
+			pp = &r->next;
+		}
+	}
+	pl_unlock();
+	errno = saved;
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
