@@ -45,6 +45,21 @@ int iofd_ioas_alloc_ioctl(struct iofd_ucmd *uc)
 	return rc;
 }
 
+/* The checks IOAS_MAP, IOAS_MAP_FILE and IOAS_COPY begin with, in
+ * Linux's order: unknown flags or a reserved field, an address or length
+ * of U64_MAX (Linux's ULONG_MAX checks), neither READABLE nor WRITEABLE. */
+static int map_args_check(uint32_t flags, bool reserved, uint64_t length, uint64_t iova,
+			  uint64_t iova2)
+{
+	if ((flags & ~IOFD_MAP_ALL_FLAGS) || reserved)
+		return -EOPNOTSUPP;
+	if (length == UINT64_MAX || iova == UINT64_MAX || iova2 == UINT64_MAX)
+		return -EOVERFLOW;
+	if (!(flags & (IOFD_MAP_WRITEABLE | IOFD_MAP_READABLE)))
+		return -EINVAL;
+	return 0;
+}
+
 /* One new area over length bytes of ua's memory from uva (a user address,
  * or a file offset when file is given; the pages take the file's reference). */
 static int map_pages(struct iopt *iopt, uint64_t *iova, bool fixed, uint64_t uva,
@@ -79,18 +94,15 @@ int iofd_map_user(struct iopt *iopt, uint64_t *iova, bool fixed, uint64_t uva,
 int iofd_ioas_map(struct iofd_ucmd *uc)
 {
 	struct iofd_ioas_map *cmd = uc->cmd;
-	if ((cmd->flags & ~IOFD_MAP_ALL_FLAGS) || cmd->reserved)
-		return -EOPNOTSUPP;
-	if (cmd->iova == UINT64_MAX || cmd->length == UINT64_MAX)
-		return -EOVERFLOW;
-	if (!(cmd->flags & (IOFD_MAP_WRITEABLE | IOFD_MAP_READABLE)))
-		return -EINVAL;
+	int rc = map_args_check(cmd->flags, cmd->reserved, cmd->length, cmd->iova, 0);
+	if (rc)
+		return rc;
 	struct iofd_ioas *ioas = iofd_ioas_find(uc->ctx, cmd->ioas_id);
 	if (!ioas)
 		return -ENOENT;
 	uint64_t iova = cmd->iova;
-	int rc = iofd_map_user(&ioas->iopt, &iova, cmd->flags & IOFD_MAP_FIXED_IOVA, cmd->user_va,
-			       cmd->length, cmd->flags & ~IOFD_MAP_FIXED_IOVA);
+	rc = iofd_map_user(&ioas->iopt, &iova, cmd->flags & IOFD_MAP_FIXED_IOVA, cmd->user_va,
+			   cmd->length, cmd->flags & ~IOFD_MAP_FIXED_IOVA);
 	if (rc)
 		return rc;
 	/* The mapping stands even if the reply cannot be written, as in Linux. */
@@ -108,17 +120,14 @@ int iofd_ioas_map(struct iofd_ucmd *uc)
 int iofd_ioas_map_file(struct iofd_ucmd *uc)
 {
 	struct iofd_ioas_map_file *cmd = uc->cmd;
-	if (cmd->flags & ~IOFD_MAP_ALL_FLAGS)
-		return -EOPNOTSUPP;
-	if (cmd->iova == UINT64_MAX || cmd->length == UINT64_MAX)
-		return -EOVERFLOW;
-	if (!(cmd->flags & (IOFD_MAP_WRITEABLE | IOFD_MAP_READABLE)))
-		return -EINVAL;
+	int rc = map_args_check(cmd->flags, false, cmd->length, cmd->iova, 0);
+	if (rc)
+		return rc;
 	struct iofd_ioas *ioas = iofd_ioas_find(uc->ctx, cmd->ioas_id);
 	if (!ioas)
 		return -ENOENT;
 	struct iofd_mfile *file;
-	int rc = iofd_mfile_get(uc->ctx->ua, cmd->fd, &file);
+	rc = iofd_mfile_get(uc->ctx->ua, cmd->fd, &file);
 	if (rc)
 		return rc;
 	/* A writable mapping needs a file opened for writing (Linux 6.19). */
@@ -167,19 +176,15 @@ int iofd_ioas_change_process(struct iofd_ucmd *uc)
 int iofd_ioas_copy(struct iofd_ucmd *uc)
 {
 	struct iofd_ioas_copy *cmd = uc->cmd;
-	if (cmd->flags & ~IOFD_MAP_ALL_FLAGS)
-		return -EOPNOTSUPP;
-	if (cmd->length == UINT64_MAX || cmd->src_iova == UINT64_MAX ||
-	    cmd->dst_iova == UINT64_MAX)
-		return -EOVERFLOW;
-	if (!(cmd->flags & (IOFD_MAP_WRITEABLE | IOFD_MAP_READABLE)))
-		return -EINVAL;
+	int rc = map_args_check(cmd->flags, false, cmd->length, cmd->src_iova, cmd->dst_iova);
+	if (rc)
+		return rc;
 	struct iofd_ioas *src = iofd_ioas_find(uc->ctx, cmd->src_ioas_id);
 	if (!src)
 		return -ENOENT;
 	struct iopt_segment *segs;
 	size_t nsegs;
-	int rc = iopt_collect_segments(&src->iopt, cmd->src_iova, cmd->length, &segs, &nsegs);
+	rc = iopt_collect_segments(&src->iopt, cmd->src_iova, cmd->length, &segs, &nsegs);
 	if (rc)
 		return rc;
 	struct iofd_ioas *dst = iofd_ioas_find(uc->ctx, cmd->dst_ioas_id);
