@@ -31,6 +31,7 @@
 #include <sys/mman.h>
 
 #include <cmocka.h>
+#include <linux/vfio.h>
 
 #include <iommusim/iommusim.h>
 #include <iommusim/iommufd.h>
@@ -633,6 +634,11 @@ static void test_mock_hw_queue(void **state)
 	uint64_t iova = MOCK_APERTURE_START, iova2 = 0;
 	uint32_t q[2], v = m_viommu;
 	const uint32_t T = IOMMU_HW_QUEUE_TYPE_SELFTEST;
+	/* The IOAS is also VFIO's type1 compat container (set while it has no
+	 * areas, as Linux requires), whose unmap may split areas. */
+	struct iofd_vfio_ioas vi = {.size = sizeof(vi), .ioas_id = m_ioas, .op = IOFD_VFIO_IOAS_SET};
+	assert_int_equal(ioc(ctx, IOFD_NR_VFIO_IOAS, &vi), 0);
+	assert_int_equal(iofd_ioctl(ctx, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU), 0);
 	assert_int_equal(hw_queue(v, 0 /* DEFAULT */, 0, iova, psz, &q[0]), -EOPNOTSUPP);
 	assert_int_equal(hw_queue(v, T + 1, 0, iova, psz, &q[0]), -EOPNOTSUPP);
 	struct iofd_hw_queue_alloc a = {.size = sizeof(a), .flags = 1, .viommu_id = v, .type = T,
@@ -663,14 +669,28 @@ static void test_mock_hw_queue(void **state)
 	/* Index 1 depends on 0; both use the vIOMMU. */
 	assert_int_equal(destroy(ctx, q[0]), -EBUSY);
 	assert_int_equal(destroy(ctx, v), -EBUSY);
+	/* Nor through VFIO's type1 compat, which may split areas: refused
+	 * before anything is cut (a failing ioctl changes nothing). */
+	struct vfio_iommu_type1_dma_unmap vu = {.argsz = sizeof(vu), .iova = iova,
+						.size = MOCK_PAGE_SIZE};
+	assert_int_equal(iofd_ioctl(ctx, VFIO_IOMMU_UNMAP_DMA, (uintptr_t)&vu), -EBUSY);
 	assert_int_equal(destroy(ctx, q[1]), 0);
 	assert_int_equal(destroy(ctx, q[0]), 0);
+	/* Still one area: half of it cannot be unmapped alone. */
+	assert_int_equal(unmap(ctx, m_ioas, iova, MOCK_PAGE_SIZE), -ENOENT);
 	assert_int_equal(unmap(ctx, m_ioas, iova, psz), 0);
 	assert_int_equal(check_refs(ctx, buffer, psz, 0), 0);
 	/* Linux 6.12 has no HW queues. */
 	struct iofd_ctx *old = iofd_open(&iofd_uaccess_self, IOFD_ABI_6_12);
 	a.flags = 0;
 	assert_int_equal(iofd_ioctl(old, IOFD_REQ(IOFD_NR_HW_QUEUE_ALLOC), (uintptr_t)&a), -ENOTTY);
+	/* Nor DEV_CHECK_CACHE (16) or TRIGGER_VEVENT (17): its selftest driver
+	 * stops at TRIGGER_IOPF (15) and refuses the rest with EOPNOTSUPP. */
+	for (uint32_t op = 16; op <= 17; op++) {
+		struct iofd_test_cmd t = {.size = sizeof(t), .op = op};
+		assert_int_equal(iofd_ioctl(old, IOFD_REQ(IOFD_NR_TEST_CMD), (uintptr_t)&t),
+				 -EOPNOTSUPP);
+	}
 	iofd_close(old);
 }
 
