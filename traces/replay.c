@@ -242,6 +242,11 @@ struct ims_replay {
 
 	/* simulator-owned frames */
 	uint64_t frame_next, frame_end;
+	/* Table frames of freed domains, by log2 of their size, for reuse. */
+	struct {
+		uint64_t *pa;
+		size_t n, cap;
+	} freed[64];
 
 	/* the queue */
 	uint64_t qbase;
@@ -301,6 +306,18 @@ static int frames(struct ims_replay *rp, uint64_t bytes, uint64_t *pa)
 
 	if (bytes < PAGE_SIZE)
 		bytes = PAGE_SIZE;
+	unsigned lg2 = (unsigned)__builtin_ctzll(bytes);
+	if ((bytes & (bytes - 1)) == 0 && rp->freed[lg2].n) {
+		/* A freed domain's table: zeroed, as a new one is. */
+		static const uint8_t zero[PAGE_SIZE];
+		at = rp->freed[lg2].pa[--rp->freed[lg2].n];
+		for (uint64_t off = 0; off < bytes; off += PAGE_SIZE)
+			if (ims_mem_write(rp->mem, at + off, zero, PAGE_SIZE) != IMS_MEM_OK)
+				return fail(rp, -EFAULT, "cannot clear table memory at 0x%llx",
+					    (unsigned long long)at);
+		*pa = at;
+		return 0;
+	}
 	at = (rp->frame_next + bytes - 1) & ~(bytes - 1);
 	if (at + bytes > rp->frame_end || at + bytes < at)
 		return fail(rp, -ENOMEM, "out of table memory");
@@ -315,6 +332,42 @@ static int frames(struct ims_replay *rp, uint64_t bytes, uint64_t *pa)
 static int host_alloc(void *opaque, unsigned lg2, uint64_t *addr)
 {
 	return frames(opaque, UINT64_C(1) << lg2, addr);
+}
+
+/* Keep a frame of 2^lg2 bytes for frames() to hand out again. */
+static void frames_release(struct ims_replay *rp, uint64_t pa, unsigned lg2)
+{
+	if (lg2 >= 64)
+		return;
+	if (rp->freed[lg2].n == rp->freed[lg2].cap) {
+		size_t cap = rp->freed[lg2].cap ? 2 * rp->freed[lg2].cap : 16;
+		uint64_t *t = realloc(rp->freed[lg2].pa, cap * sizeof(*t));
+		if (!t)
+			return; /* out of memory: the frame is only lost */
+		rp->freed[lg2].pa = t;
+		rp->freed[lg2].cap = cap;
+	}
+	rp->freed[lg2].pa[rp->freed[lg2].n++] = pa;
+}
+
+/* Release the host tables under `table` (at `level`), then the table
+ * itself (a root is one page, as dom_create makes it). */
+static void tables_release(struct ims_replay *rp, const struct ims_pt_cfg *cfg, uint64_t table,
+			   unsigned level, bool root)
+{
+	unsigned bits = ims_pt_level_bits(cfg, level);
+	for (uint64_t i = 0; level > 0 && i < (UINT64_C(1) << bits); i++) {
+		uint64_t e;
+		struct ims_pte pte;
+		if (ims_mem_read64(rp->mem, table + (i << cfg->fmt->entry_lg2), &e) != IMS_MEM_OK)
+			return;
+		if (!e)
+			continue;
+		cfg->fmt->decode(cfg, level, e, &pte);
+		if (pte.kind == IMS_PTE_TABLE)
+			tables_release(rp, cfg, pte.addr, level - 1, false);
+	}
+	frames_release(rp, table, root ? (unsigned)__builtin_ctzll(PAGE_SIZE) : cfg->granule_lg2);
 }
 
 struct fv {
@@ -1619,6 +1672,18 @@ int ims_replay_domain_free(struct ims_replay *rp, uint32_t id)
 	}
 	if (d->timer_on)
 		rp->timers--;
+	/* Its tables go back to the frame pool: first the whole domain leaves
+	 * the TLBs and walk caches (its tag may name a later domain), as
+	 * Linux's domain free flushes the ASID / VMID. */
+	if (d->kind != DK_NESTED) {
+		uint64_t before = rp->st.inv_commands;
+		int rc = inv_domain_all(rp, d, false, 0);
+		if (!rc)
+			rc = rp->st.inv_commands != before ? sync_and_run(rp) : kick(rp);
+		if (rc)
+			return rc;
+		tables_release(rp, &d->cfg, d->cfg.root, d->cfg.levels - 1, true);
+	}
 	for (i = 0; i < rp->ndom && rp->dorder[i] != d; i++)
 		;
 	memmove(&rp->dorder[i], &rp->dorder[i + 1], (rp->ndom - i - 1) * sizeof(*rp->dorder));
@@ -2345,6 +2410,8 @@ void ims_replay_free(struct ims_replay *rp)
 		free(v->cd_l2);
 		free(v);
 	}
+	for (unsigned i = 0; i < 64; i++)
+		free(rp->freed[i].pa);
 	free(rp->dorder);
 	free(rp->l2ste);
 	free(rp->res);

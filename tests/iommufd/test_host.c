@@ -481,6 +481,41 @@ static void test_close_with_device_attached(void **state)
 	}
 }
 
+/* A VMM that makes and destroys paging HWPTs for as long as it runs does
+ * not grow the simulator: a destroyed HWPT's tables are flushed from the
+ * caches and reused by the next one, whose DMA then translates through
+ * its own (freshly cleared) tables. */
+static void test_hwpt_churn_reuses_tables(void **state)
+{
+	(void)state;
+	const char *models[] = {vtd_model, smmu_model};
+	for (int m = 0; m < 2; m++) {
+		struct fx f;
+		fx_up(&f, models[m]);
+		map_guest(&f);
+		struct ims_mem *mem = ims_iommu_mem(iofd_host_iommu());
+		uint64_t frames_after_first = 0;
+		for (int round = 0; round < 40; round++) {
+			uint32_t hwpt, pt;
+			assert_int_equal(hwpt_alloc(&f, f.ioas, 0, 0, NULL, 0, &hwpt), 0);
+			pt = hwpt;
+			assert_int_equal(iofd_host_attach(f.ctx, f.dev, &pt), 0);
+			uint32_t v = 0x1000u * (uint32_t)round + 7;
+			memcpy(f.guest + 0x5000, &v, 4);
+			uint32_t got = 0;
+			assert_int_equal(iofd_host_dma(SID, 0x5000, &got, 4, false, NULL), 0);
+			assert_int_equal(got, v);
+			assert_int_equal(iofd_host_detach(f.ctx, f.dev), 0);
+			struct iofd_destroy d = {.size = sizeof(d), .id = hwpt};
+			assert_int_equal(ioc(f.ctx, IOFD_NR_DESTROY, &d), 0);
+			if (round == 0)
+				frames_after_first = ims_mem_ram_frames(mem);
+		}
+		assert_int_equal(ims_mem_ram_frames(mem), frames_after_first);
+		fx_down(&f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -493,6 +528,7 @@ int main(void)
 		cmocka_unit_test(test_vtd_nested_errors),
 		cmocka_unit_test(test_smmu_device),
 		cmocka_unit_test(test_close_with_device_attached),
+		cmocka_unit_test(test_hwpt_churn_reuses_tables),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
