@@ -115,7 +115,6 @@ static void serve_ready(void *arg)
 	*fd = -1;
 }
 
-/* Run one server until it is stopped; the exit status. */
 /* The host IOMMU behind the VFIO devices, from --model. */
 static int serve_host(const struct serve_opts *o)
 {
@@ -130,6 +129,7 @@ static int serve_host(const struct serve_opts *o)
 	return 0;
 }
 
+/* Run one server until it is stopped; the exit status. */
 static int serve_main(const struct serve_opts *o, int *ready_fd)
 {
 	if (serve_host(o))

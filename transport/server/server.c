@@ -333,7 +333,9 @@ void srv_collect_holds(struct srv *s)
 
 long srv_ioctl(struct srv *s, struct iofd_ctx *ctx, int tid, unsigned long request, uint64_t arg)
 {
-	return srv_ioctl_as(s, ctx, srv_caller(s, tid), tid, request, arg);
+	long rc = srv_ioctl_as(s, ctx, srv_caller(s, tid), tid, request, arg);
+	srv_collect_holds(s);
+	return rc;
 }
 
 long srv_ioctl_as(struct srv *s, struct iofd_ctx *ctx, const struct iofd_uaccess *caller, int tid,
@@ -360,7 +362,6 @@ long srv_ioctl_as(struct srv *s, struct iofd_ctx *ctx, const struct iofd_uaccess
 				e ? e : "?", strerror((int)-rc));
 		}
 	}
-	srv_collect_holds(s);
 	return rc;
 }
 

@@ -56,7 +56,8 @@ struct iofd_ctx *srv_ctx_open(struct srv *s);
 void srv_ctx_close(struct srv *s, struct iofd_ctx *ctx);
 /* Serve one ioctl for thread tid on ctx (counted for --stats). */
 long srv_ioctl(struct srv *s, struct iofd_ctx *ctx, int tid, unsigned long request, uint64_t arg);
-/* The same for a caller the front end has looked up already (srv_caller). */
+/* The same for a caller the front end has looked up already (srv_caller),
+ * without collecting holds: the front end does that after its request. */
 long srv_ioctl_as(struct srv *s, struct iofd_ctx *ctx, const struct iofd_uaccess *caller, int tid,
 		  unsigned long request, uint64_t arg);
 /* Let go of clients' shared memory that nothing pins any more (a hugetlb
