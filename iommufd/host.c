@@ -810,26 +810,6 @@ static int smmu_convert_cmd(struct iofd_viommu *v, uint64_t cmd[2])
 	}
 }
 
-/* Copy entry i (entry_len bytes) into a 16-byte command: shorter entries
- * are zero-extended, bytes beyond 16 must be zero (E2BIG). */
-static int smmu_copy_cmd(struct iofd_ctx *ctx, uint64_t uptr, uint32_t entry_len, uint32_t i,
-			 uint64_t cmd[2])
-{
-	uint64_t at = uptr + (uint64_t)i * entry_len;
-	size_t n = entry_len < 16 ? entry_len : 16;
-	cmd[0] = cmd[1] = 0;
-	if (ctx->ua->read(ctx->ua->opaque, at, cmd, n))
-		return -EFAULT;
-	for (uint64_t off = 16; off < entry_len; off++) {
-		uint8_t b;
-		if (ctx->ua->read(ctx->ua->opaque, at + off, &b, 1))
-			return -EFAULT;
-		if (b)
-			return -E2BIG;
-	}
-	return 0;
-}
-
 static int host_viommu_cache_invalidate(struct iofd_ctx *ctx, struct iofd_viommu *v,
 					uint32_t type, uint64_t uptr, uint32_t entry_len,
 					uint32_t *entry_num)
@@ -845,7 +825,7 @@ static int host_viommu_cache_invalidate(struct iofd_ctx *ctx, struct iofd_viommu
 	if (!cmds)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < want && !rc; i++)
-		rc = smmu_copy_cmd(ctx, uptr, entry_len, i, cmds[i]);
+		rc = iofd_copy_array_entry(ctx, uptr, entry_len, i, cmds[i], sizeof(cmds[i]));
 	for (; !rc && done < want; done++) {
 		if ((rc = smmu_convert_cmd(v, cmds[done])))
 			break;
@@ -881,6 +861,13 @@ const struct iofd_driver iofd_host_driver = {
 	.viommu_cache_invalidate = host_viommu_cache_invalidate,
 };
 
+/* A device of ctx bound through this driver, or NULL. */
+static struct iofd_device *host_device_find(struct iofd_ctx *ctx, uint32_t dev_id)
+{
+	struct iofd_device *dev = iofd_device_find(ctx, dev_id);
+	return dev && dev->drv == &iofd_host_driver ? dev : NULL;
+}
+
 int iofd_host_bind(struct iofd_ctx *ctx, uint32_t sid, uint32_t *dev_id)
 {
 	if (!host)
@@ -907,8 +894,8 @@ int iofd_host_bind(struct iofd_ctx *ctx, uint32_t sid, uint32_t *dev_id)
 
 int iofd_host_unbind(struct iofd_ctx *ctx, uint32_t dev_id)
 {
-	struct iofd_device *dev = iofd_device_find(ctx, dev_id);
-	if (!dev || dev->drv != &iofd_host_driver)
+	struct iofd_device *dev = host_device_find(ctx, dev_id);
+	if (!dev)
 		return -ENOENT;
 	iofd_device_pasid_detach_all(ctx, dev);
 	if (dev->hwpt)
@@ -921,8 +908,8 @@ int iofd_host_unbind(struct iofd_ctx *ctx, uint32_t dev_id)
 
 int iofd_host_attach(struct iofd_ctx *ctx, uint32_t dev_id, uint32_t *pt_id)
 {
-	struct iofd_device *dev = iofd_device_find(ctx, dev_id);
-	if (!dev || dev->drv != &iofd_host_driver)
+	struct iofd_device *dev = host_device_find(ctx, dev_id);
+	if (!dev)
 		return -ENOENT;
 	/* VFIO's attach replaces an existing attachment. */
 	return iofd_device_attach(ctx, dev, pt_id, dev->hwpt != NULL);
@@ -930,8 +917,8 @@ int iofd_host_attach(struct iofd_ctx *ctx, uint32_t dev_id, uint32_t *pt_id)
 
 int iofd_host_detach(struct iofd_ctx *ctx, uint32_t dev_id)
 {
-	struct iofd_device *dev = iofd_device_find(ctx, dev_id);
-	if (!dev || dev->drv != &iofd_host_driver)
+	struct iofd_device *dev = host_device_find(ctx, dev_id);
+	if (!dev)
 		return -ENOENT;
 	iofd_device_detach(ctx, dev);
 	return 0;
@@ -940,8 +927,8 @@ int iofd_host_detach(struct iofd_ctx *ctx, uint32_t dev_id)
 int iofd_host_attach_pasid(struct iofd_ctx *ctx, uint32_t dev_id, uint32_t pasid,
 			   uint32_t *pt_id)
 {
-	struct iofd_device *dev = iofd_device_find(ctx, dev_id);
-	if (!dev || dev->drv != &iofd_host_driver)
+	struct iofd_device *dev = host_device_find(ctx, dev_id);
+	if (!dev)
 		return -ENOENT;
 	/* VFIO replaces what the PASID has, as for the RID. */
 	return iofd_device_pasid_attach(ctx, dev, pasid, pt_id,
@@ -950,8 +937,8 @@ int iofd_host_attach_pasid(struct iofd_ctx *ctx, uint32_t dev_id, uint32_t pasid
 
 int iofd_host_detach_pasid(struct iofd_ctx *ctx, uint32_t dev_id, uint32_t pasid)
 {
-	struct iofd_device *dev = iofd_device_find(ctx, dev_id);
-	if (!dev || dev->drv != &iofd_host_driver)
+	struct iofd_device *dev = host_device_find(ctx, dev_id);
+	if (!dev)
 		return -ENOENT;
 	iofd_device_pasid_detach(ctx, dev, pasid);
 	return 0;
@@ -1034,6 +1021,7 @@ static int host_dma_translate(uint32_t sid, bool has_pasid, uint32_t pasid, uint
 			      void *buf, size_t len, bool write, struct ims_fault *fault)
 {
 	struct ims_result *res = &host->res;
+	struct ims_mem *mem = ims_iommu_mem(host->iommu);
 	uint8_t *b = buf;
 	int rc = 0;
 	while (len) {
@@ -1056,7 +1044,6 @@ static int host_dma_translate(uint32_t sid, bool has_pasid, uint32_t pasid, uint
 			rc = -EFAULT;
 			break;
 		}
-		struct ims_mem *mem = ims_iommu_mem(host->iommu);
 		enum ims_mem_status st = write ? ims_mem_write(mem, res->out_addr, b, n)
 					       : ims_mem_read(mem, res->out_addr, b, n);
 		if (st != IMS_MEM_OK) {

@@ -308,6 +308,12 @@ struct iofd_ucmd {
 bool iofd_capable(struct iofd_ctx *ctx, int cap);
 #define IOFD_CAP_SYS_RESOURCE 24
 
+/* Copy entry i of a user array of entry_len-byte entries into dst (size
+ * bytes): a shorter entry is zero-extended, bytes beyond size must be zero
+ * (E2BIG), as Linux's full-array copies of invalidation commands. */
+int iofd_copy_array_entry(struct iofd_ctx *ctx, uint64_t uptr, uint32_t entry_len, uint32_t i,
+			  void *dst, size_t size);
+
 /* Write the reply (our struct, truncated to the caller's size). */
 int iofd_ucmd_respond(struct iofd_ucmd *uc);
 

@@ -398,6 +398,17 @@ static int iofd_check_tail(struct iofd_ctx *ctx, uint64_t uptr, size_t from, siz
 	return 0;
 }
 
+int iofd_copy_array_entry(struct iofd_ctx *ctx, uint64_t uptr, uint32_t entry_len, uint32_t i,
+			  void *dst, size_t size)
+{
+	uint64_t at = uptr + (uint64_t)i * entry_len;
+	memset(dst, 0, size);
+	if (ctx->ua->read(ctx->ua->opaque, at, dst, entry_len < size ? entry_len : size))
+		return -EFAULT;
+	int rc = iofd_check_tail(ctx, at, size, entry_len);
+	return rc == -E2BIG || !rc ? rc : -EFAULT;
+}
+
 long iofd_ioctl(struct iofd_ctx *ctx, unsigned long request, uint64_t arg)
 {
 	unsigned nr = request & 0xff;

@@ -423,21 +423,8 @@ static int mock_viommu_cache_invalidate(struct iofd_ctx *ctx, struct iofd_viommu
 	/* The whole array first (Linux's full-array copy): a shorter entry
 	 * is zero-extended, a longer one must be zero beyond ours. */
 	int rc = 0;
-	for (uint32_t i = 0; i < want && !rc; i++) {
-		uint64_t at = uptr + (uint64_t)i * entry_len;
-		uint32_t n = entry_len < esz ? entry_len : (uint32_t)esz;
-		if (ctx->ua->read(ctx->ua->opaque, at, &cmds[i], n)) {
-			rc = -EFAULT;
-			break;
-		}
-		for (uint32_t b = (uint32_t)esz; b < entry_len && !rc; b++) {
-			uint8_t byte;
-			if (ctx->ua->read(ctx->ua->opaque, at + b, &byte, 1))
-				rc = -EFAULT;
-			else if (byte)
-				rc = -E2BIG;
-		}
-	}
+	for (uint32_t i = 0; i < want && !rc; i++)
+		rc = iofd_copy_array_entry(ctx, uptr, entry_len, i, &cmds[i], esz);
 	for (; !rc && done < want; done++) {
 		struct iofd_viommu_invalidate_selftest *c = &cmds[done];
 		if (c->flags & ~IOFD_TEST_INVALIDATE_FLAG_ALL) {

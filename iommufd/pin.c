@@ -191,9 +191,12 @@ int iofd_pin_pages(const struct iofd_uaccess *ua, uint64_t first_page, uint64_t 
 	struct pin_extent *x = calloc(1, sizeof(*x));
 	uint64_t nfresh = 0;
 	bool failed = !x;
+	struct pin_chunk *c = NULL;
 	for (uint64_t i = 0; i < npages && !failed; i++) {
 		uint64_t pg = first_page + i * psz;
-		struct pin_chunk *c = chunk_find(mm, pg);
+		/* The pages are consecutive: a chunk serves 512 of them. */
+		if (!c || chunk_slot(pg) == 0)
+			c = chunk_find(mm, pg);
 		if (!c) {
 			if (!(c = calloc(1, sizeof(*c)))) {
 				failed = true;
@@ -231,9 +234,11 @@ int iofd_pin_pages(const struct iofd_uaccess *ua, uint64_t first_page, uint64_t 
 	} else {
 		free(x);
 	}
+	c = NULL;
 	for (uint64_t i = 0; i < npages; i++) {
 		uint64_t pg = first_page + i * psz;
-		struct pin_chunk *c = chunk_find(mm, pg);
+		if (!c || chunk_slot(pg) == 0)
+			c = chunk_find(mm, pg);
 		unsigned s = chunk_slot(pg);
 		if (!c->pins[s]++) {
 			c->frame[s] = x->base + i;
